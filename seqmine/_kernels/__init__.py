@@ -1,0 +1,1 @@
+"""All Numba code of seqmine. Imports only numpy, numba and sibling modules."""

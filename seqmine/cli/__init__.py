@@ -1,0 +1,1 @@
+"""Command-line interface (``seqmine ...``). Nothing in the package imports it."""

@@ -1,0 +1,1 @@
+"""The sequence database: codebook, flat arrays, builders, SPMF format, splits."""

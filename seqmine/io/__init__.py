@@ -1,0 +1,1 @@
+"""Reading raw event tables and writing files atomically."""
