@@ -1,0 +1,1 @@
+"""Mined pattern tables."""
