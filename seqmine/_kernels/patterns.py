@@ -42,8 +42,9 @@ def decode_tree(parent, item, sext, emit):
 
 
 @kernel
-def _less(a, b, support, n_sets, item_ptr, pitems, set_sizes, set_ptr):
-    """Canonical order: support desc, size, length, items, then itemset sizes."""
+def _less(a, b, support, n_sets, item_ptr, pitems, newset):
+    """Canonical order: support desc, size, length, then the token sequence
+    (item, starts-a-new-itemset) compared position by position, item first."""
     if support[a] != support[b]:
         return support[a] > support[b]
     if n_sets[a] != n_sets[b]:
@@ -57,22 +58,22 @@ def _less(a, b, support, n_sets, item_ptr, pitems, set_sizes, set_ptr):
         y = pitems[item_ptr[b] + t]
         if x != y:
             return x < y
-    for t in range(n_sets[a]):
-        x = set_sizes[set_ptr[a] + t]
-        y = set_sizes[set_ptr[b] + t]
-        if x != y:
-            return x < y
+        fx = newset[item_ptr[a] + t]
+        fy = newset[item_ptr[b] + t]
+        if fx != fy:
+            return fy
     return a < b
 
 
 @kernel
 def canonical_order(support, pat_ptr, pset_ptr, pitems):
-    """Permutation sorting patterns canonically (stable merge sort with a comparator)."""
+    """Permutation sorting patterns canonically (bottom-up stable merge sort)."""
     n = len(support)
     n_sets = np.diff(pat_ptr)
     item_ptr = pset_ptr[pat_ptr]
-    set_sizes = np.diff(pset_ptr)
-    set_ptr = pat_ptr
+    newset = np.zeros(len(pitems), np.bool_)
+    for j in range(len(pset_ptr) - 1):
+        newset[pset_ptr[j]] = True
     order = np.arange(n)
     tmp = np.empty(n, np.int64)
     width = 1
@@ -84,8 +85,7 @@ def canonical_order(support, pat_ptr, pset_ptr, pitems):
             j = mid
             k = lo
             while i < mid and j < hi:
-                if _less(order[j], order[i], support, n_sets, item_ptr, pitems,
-                         set_sizes, set_ptr):
+                if _less(order[j], order[i], support, n_sets, item_ptr, pitems, newset):
                     tmp[k] = order[j]
                     j += 1
                 else:

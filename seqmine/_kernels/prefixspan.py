@@ -35,13 +35,38 @@ def _window_start(coord, A_end, A_start, g_begin, g_end, p, min_gap, max_gap, ma
 
 
 @kernel
-def _count(seq_ptr, evt_ptr, items, coord, A_sid, A_end, A_start, pb, pe, last_item,
-           allow_i, allow_s, keep_all, has_window, min_gap, max_gap, max_span,
-           sup_s, sup_i, occ_s, occ_i, seen_s, seen_i, stamp, touched_s, touched_i):
-    """Pass 1: support (distinct sequences) and occurrence counts of every i- and
-    s-extension item of the projection pb:pe. Returns (n_touched_s, n_touched_i, stamp)."""
+def _scan_bound(seq_ptr, evt_ptr, A_sid, A_end, pb, pe, allow_i, allow_s):
+    """Upper bound on the candidate occurrences _scan can record for projection pb:pe."""
+    bound = 0
+    k = pb
+    while k < pe:
+        sid = A_sid[k]
+        g_end = k + 1
+        while g_end < pe and A_sid[g_end] == sid:
+            g_end += 1
+        if allow_i:
+            for j in range(k, g_end):
+                bound += evt_ptr[A_end[j] + 1] - evt_ptr[A_end[j]]
+        if allow_s:
+            bound += evt_ptr[seq_ptr[sid + 1]] - evt_ptr[A_end[k] + 1]
+        k = g_end
+    return bound
+
+
+@kernel
+def _scan(seq_ptr, evt_ptr, items, coord, A_sid, A_end, A_start, pb, pe, last_item,
+          allow_i, allow_s, single, keep_all, has_window, min_gap, max_gap, max_span,
+          sup_s, sup_i, occ_s, occ_i, seen_s, seen_i, stamp, touched_s, touched_i,
+          T_sid, T_item, T_end, T_start, T_sext):
+    """One pass over the projection pb:pe: count the support (distinct sequences) and the
+    occurrences of every i- and s-extension item, and record each candidate occurrence
+    (sid, item, end, start, is_s) in the scratch arrays T_* so the children's projections
+    can be written without scanning the suffixes again.
+
+    Returns (n_touched_s, n_touched_i, n_recorded, stamp)."""
     nts = 0
     nti = 0
+    nt = 0
     k = pb
     while k < pe:
         sid = A_sid[k]
@@ -62,18 +87,20 @@ def _count(seq_ptr, evt_ptr, items, coord, A_sid, A_end, A_start, pb, pe, last_i
                                 nti += 1
                             sup_i[y] += 1
                         occ_i[y] += 1
+                        T_sid[nt] = sid
+                        T_item[nt] = y
+                        T_end[nt] = e
+                        T_start[nt] = A_start[j]
+                        T_sext[nt] = 0
+                        nt += 1
         if allow_s:
             s_end = seq_ptr[sid + 1]
             last_end_coord = coord[A_end[g_end - 1]]
-            for p in range(A_end[k] + 1, s_end):
-                if has_window:
-                    if coord[p] - last_end_coord > max_gap:
-                        break
-                    if _window_start(coord, A_end, A_start, k, g_end, p,
-                                     min_gap, max_gap, max_span) < 0:
-                        continue
-                for q in range(evt_ptr[p], evt_ptr[p + 1]):
-                    y = items[q]
+            start = A_start[k]
+            if single and not has_window:
+                # one item per event, first end only: the plain PrefixSpan hot loop
+                for p in range(A_end[k] + 1, s_end):
+                    y = items[p]
                     if seen_s[y] != stamp:
                         seen_s[y] = stamp
                         if sup_s[y] == 0:
@@ -81,41 +108,14 @@ def _count(seq_ptr, evt_ptr, items, coord, A_sid, A_end, A_start, pb, pe, last_i
                             nts += 1
                         sup_s[y] += 1
                         occ_s[y] += 1
-                    elif keep_all:
-                        occ_s[y] += 1
-        k = g_end
-    return nts, nti, stamp
-
-
-@kernel
-def _fill(seq_ptr, evt_ptr, items, coord, A_sid, A_end, A_start, pb, pe, last_item,
-          allow_i, allow_s, keep_all, has_window, min_gap, max_gap, max_span,
-          cur_s, cur_i, seen_s, stamp):
-    """Pass 2: write the occurrences of every frequent child (cursor >= 0) into the arena
-    slots reserved for it. Returns the updated stamp."""
-    k = pb
-    while k < pe:
-        sid = A_sid[k]
-        g_end = k + 1
-        while g_end < pe and A_sid[g_end] == sid:
-            g_end += 1
-        stamp += 1
-        if allow_i:
-            for j in range(k, g_end):
-                e = A_end[j]
-                for q in range(evt_ptr[e], evt_ptr[e + 1]):
-                    y = items[q]
-                    if y > last_item:
-                        c = cur_i[y]
-                        if c >= 0:
-                            A_sid[c] = sid
-                            A_end[c] = e
-                            A_start[c] = A_start[j]
-                            cur_i[y] = c + 1
-        if allow_s:
-            s_end = seq_ptr[sid + 1]
-            last_end_coord = coord[A_end[g_end - 1]]
-            start = A_start[k]
+                        T_sid[nt] = sid
+                        T_item[nt] = y
+                        T_end[nt] = p
+                        T_start[nt] = start
+                        T_sext[nt] = 1
+                        nt += 1
+                k = g_end
+                continue
             for p in range(A_end[k] + 1, s_end):
                 if has_window:
                     if coord[p] - last_end_coord > max_gap:
@@ -126,24 +126,55 @@ def _fill(seq_ptr, evt_ptr, items, coord, A_sid, A_end, A_start, pb, pe, last_it
                         continue
                 for q in range(evt_ptr[p], evt_ptr[p + 1]):
                     y = items[q]
-                    c = cur_s[y]
-                    if c >= 0 and (keep_all or seen_s[y] != stamp):
+                    if seen_s[y] != stamp:
                         seen_s[y] = stamp
-                        A_sid[c] = sid
-                        A_end[c] = p
-                        A_start[c] = start
-                        cur_s[y] = c + 1
+                        if sup_s[y] == 0:
+                            touched_s[nts] = y
+                            nts += 1
+                        sup_s[y] += 1
+                    elif not keep_all:
+                        continue
+                    occ_s[y] += 1
+                    T_sid[nt] = sid
+                    T_item[nt] = y
+                    T_end[nt] = p
+                    T_start[nt] = start
+                    T_sext[nt] = 1
+                    nt += 1
         k = g_end
-    return stamp
+    return nts, nti, nt, stamp
+
+
+@kernel
+def _fill(n_recorded, T_sid, T_item, T_end, T_start, T_sext, cur_s, cur_i,
+          A_sid, A_end, A_start):
+    """Copy the recorded occurrences of frequent children (cursor >= 0) into the arena
+    slots reserved for them; the scan order keeps each child's run sorted by (sid, end)."""
+    for t in range(n_recorded):
+        y = T_item[t]
+        if T_sext[t]:
+            c = cur_s[y]
+            if c < 0:
+                continue
+            cur_s[y] = c + 1
+        else:
+            c = cur_i[y]
+            if c < 0:
+                continue
+            cur_i[y] = c + 1
+        A_sid[c] = T_sid[t]
+        A_end[c] = T_end[t]
+        A_start[c] = T_start[t]
 
 
 @kernel
 def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roots,
-         min_count, keep_all, has_window, min_gap, max_gap, max_span, max_length, max_size,
+         min_count, single, keep_all, has_window, min_gap, max_gap, max_span, max_length, max_size,
          required, n_required, max_patterns, max_bytes, cancel):
     """Mine every frequent pattern whose first item is in ``roots``.
 
-    Items are dense codes 0..n_items-1, all frequent. Returns (status, parent, item, sext,
+    Items are dense codes 0..n_items-1, all frequent. ``single``: every event holds one
+    item (so evt_ptr is the identity); event indices must fit in int32. Returns (status, parent, item, sext,
     support, emit) for the nodes of the pattern tree in depth-first order; ``emit`` marks
     nodes that meet the must-contain filter (``required``).
     """
@@ -157,8 +188,8 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
     n_emitted = 0
     # projection arena
     A_sid = np.empty(1024, np.int32)
-    A_end = np.empty(1024, np.int64)
-    A_start = np.empty(1024, np.int64)
+    A_end = np.empty(1024, np.int32)
+    A_start = np.empty(1024, np.int32)
     # children arena
     C_item = np.empty(256, np.int32)
     C_sext = np.empty(256, np.int8)
@@ -188,6 +219,11 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
     touched_s = np.empty(n_items, np.int32)
     touched_i = np.empty(n_items, np.int32)
     req_count = np.zeros(n_items, np.int64)
+    T_sid = np.empty(1024, np.int32)
+    T_item = np.empty(1024, np.int32)
+    T_end = np.empty(1024, np.int32)
+    T_start = np.empty(1024, np.int32)
+    T_sext = np.empty(1024, np.int8)
     n_present = 0
     stamp = 0
     status = OK
@@ -199,8 +235,8 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
         b = idx_ptr[r]
         e = idx_ptr[r + 1]
         A_sid = grow_i32(A_sid, e - b)
-        A_end = grow_i64(A_end, e - b)
-        A_start = grow_i64(A_start, e - b)
+        A_end = grow_i32(A_end, e - b)
+        A_start = grow_i32(A_start, e - b)
         last_sid = -1
         sup = 0
         for j in range(b, e):
@@ -282,13 +318,22 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
                 allow_i = keep_all and length < max_length
                 allow_s = length < max_length and size < max_size
                 if allow_i or allow_s:
-                    nts, nti, stamp = _count(
+                    bound = _scan_bound(seq_ptr, evt_ptr, A_sid, A_end, p_pb, p_pe,
+                                        allow_i, allow_s)
+                    if bound > len(T_sid):
+                        T_sid = grow_i32(T_sid, bound)
+                        T_item = grow_i32(T_item, bound)
+                        T_end = grow_i32(T_end, bound)
+                        T_start = grow_i32(T_start, bound)
+                        T_sext = grow_i8(T_sext, bound)
+                    nts, nti, nt, stamp = _scan(
                         seq_ptr, evt_ptr, items, coord, A_sid, A_end, A_start, p_pb, p_pe,
-                        p_item, allow_i, allow_s, keep_all, has_window, min_gap, max_gap,
+                        p_item, allow_i, allow_s, single, keep_all, has_window, min_gap, max_gap,
                         max_span, sup_s, sup_i, occ_s, occ_i, seen_s, seen_i, stamp,
-                        touched_s, touched_i)
-                    ti = np.sort(touched_i[:nti])
-                    ts = np.sort(touched_s[:nts])
+                        touched_s, touched_i, T_sid, T_item, T_end, T_start, T_sext)
+                    # first-encounter order is deterministic; the driver sorts the output
+                    ti = touched_i[:nti]
+                    ts = touched_s[:nts]
                     total = 0
                     n_child = 0
                     for y in ti:
@@ -300,8 +345,8 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
                             total += occ_s[y]
                             n_child += 1
                     A_sid = grow_i32(A_sid, a_top + total)
-                    A_end = grow_i64(A_end, a_top + total)
-                    A_start = grow_i64(A_start, a_top + total)
+                    A_end = grow_i32(A_end, a_top + total)
+                    A_start = grow_i32(A_start, a_top + total)
                     C_item = grow_i32(C_item, c_top + n_child)
                     C_sext = grow_i8(C_sext, c_top + n_child)
                     C_b = grow_i64(C_b, c_top + n_child)
@@ -328,10 +373,8 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
                             a_top += occ_s[y]
                             c_top += 1
                     if n_child > 0:
-                        stamp = _fill(
-                            seq_ptr, evt_ptr, items, coord, A_sid, A_end, A_start, p_pb,
-                            p_pe, p_item, allow_i, allow_s, keep_all, has_window, min_gap,
-                            max_gap, max_span, cur_s, cur_i, seen_s, stamp)
+                        _fill(nt, T_sid, T_item, T_end, T_start, T_sext, cur_s, cur_i,
+                              A_sid, A_end, A_start)
                     for y in ti:
                         sup_i[y] = 0
                         occ_i[y] = 0
@@ -340,9 +383,31 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
                         sup_s[y] = 0
                         occ_s[y] = 0
                         cur_s[y] = -1
+                    # children in token order (item, then i- before s-extension), so the
+                    # depth-first output is already in canonical tie order
+                    for c in range(S_cur[d] + 1, c_top):
+                        key = 2 * C_item[c] + C_sext[c]
+                        t_item = C_item[c]
+                        t_sext = C_sext[c]
+                        t_b = C_b[c]
+                        t_e = C_e[c]
+                        t_sup = C_sup[c]
+                        m = c - 1
+                        while m >= S_cur[d] and 2 * C_item[m] + C_sext[m] > key:
+                            C_item[m + 1] = C_item[m]
+                            C_sext[m + 1] = C_sext[m]
+                            C_b[m + 1] = C_b[m]
+                            C_e[m + 1] = C_e[m]
+                            C_sup[m + 1] = C_sup[m]
+                            m -= 1
+                        C_item[m + 1] = t_item
+                        C_sext[m + 1] = t_sext
+                        C_b[m + 1] = t_b
+                        C_e[m + 1] = t_e
+                        C_sup[m + 1] = t_sup
                     S_ce[d] = c_top
-                    used = (len(A_sid) * 20 + len(out_parent) * 30 + len(C_item) * 37
-                            + n_items * 84)
+                    used = ((len(A_sid) + len(T_sid)) * 13 + len(out_parent) * 30
+                            + len(C_item) * 37 + n_items * 84)
                     if used > max_bytes:
                         status = MEMORY_BUDGET
                         break

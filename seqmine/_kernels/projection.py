@@ -82,7 +82,7 @@ def inverted_index(seq_ptr, evt_ptr, items, n_items):
     ptr = np.cumsum(counts)
     cursor = ptr[:-1].copy()
     occ_sid = np.empty(len(items), np.int32)
-    occ_evt = np.empty(len(items), np.int64)
+    occ_evt = np.empty(len(items), np.int32)
     for s in range(len(seq_ptr) - 1):
         for e in range(seq_ptr[s], seq_ptr[s + 1]):
             for q in range(evt_ptr[e], evt_ptr[e + 1]):

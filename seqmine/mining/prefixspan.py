@@ -10,7 +10,7 @@ import numpy as np
 from seqmine._kernels import _jit, prefixspan as kprefixspan, projection
 from seqmine._kernels import patterns as kpatterns
 from seqmine.data.database import SequenceDatabase
-from seqmine.errors import BudgetExceededError, MiningInterrupted
+from seqmine.errors import BudgetExceededError, InputError, MiningInterrupted
 from seqmine.mining.prepare import PreparedDatabase, prepare
 from seqmine.mining.runner import make_chunks, resolve_n_jobs, run_chunks
 from seqmine.options import Budget, Constraints
@@ -42,7 +42,11 @@ def prefixspan(db: SequenceDatabase, minsup: int | float, *,
         return _empty(context)
 
     p = prepared
-    keep_all = constraints.has_window or p.max_itemset_size > 1
+    if len(p.evt_ptr) > np.iinfo(np.int32).max:
+        raise InputError("more than 2**31 events after removing infrequent items: split the "
+                         "database (distributed mining) or raise minsup")
+    single = p.max_itemset_size == 1
+    keep_all = constraints.has_window or not single
     idx_ptr, idx_sid, idx_evt = projection.inverted_index(p.seq_ptr, p.evt_ptr, p.items,
                                                           p.n_items)
     max_patterns = budget.max_patterns if budget.max_patterns is not None else _INT_MAX
@@ -54,7 +58,7 @@ def prefixspan(db: SequenceDatabase, minsup: int | float, *,
     def run_one(roots: np.ndarray, cancel: np.ndarray) -> tuple[Any, ...]:
         return kprefixspan.grow(
             p.seq_ptr, p.evt_ptr, p.items, p.coord, p.n_items, idx_ptr, idx_sid, idx_evt,
-            roots, p.min_count, keep_all, constraints.has_window, p.min_gap, p.max_gap,
+            roots, p.min_count, single, keep_all, constraints.has_window, p.min_gap, p.max_gap,
             p.max_span, max_length, max_size, p.required, n_required, max_patterns,
             max_bytes, cancel)
 
@@ -117,5 +121,6 @@ def _to_patternset(results: list[tuple[Any, ...]], p: PreparedDatabase,
     support = np.concatenate([r[4] for r in results])
     emit = np.concatenate([r[5] for r in results])
     node_of, item_ptr, pitems, newset = kpatterns.decode_tree(parent, item, sext, emit)
+    # chunks cover roots in ascending order and the kernel visits children in token order
     return PatternSet.from_flat(item_ptr, p.original_code[pitems], newset, support[node_of],
-                                **context)
+                                token_ordered=True, **context)

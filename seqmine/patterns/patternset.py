@@ -26,7 +26,8 @@ Pattern = tuple[tuple[Any, ...], ...]
 class PatternSet:
     """Frequent sequential patterns, canonically ordered (support desc, size, length, items).
 
-    Storage is two-level CSR over item codes: pattern k owns itemsets
+    Canonical order: support descending, then size, length, and the item tokens position by
+    position (item, then whether it opens a new itemset). Storage is two-level CSR over item codes: pattern k owns itemsets
     ``pat_ptr[k]:pat_ptr[k+1]``, itemset j owns items ``pitems[pset_ptr[j]:pset_ptr[j+1]]``
     (sorted, unique). ``support`` counts sequences. The codebook, ``n_sequences``,
     ``min_count`` and the options used travel with the patterns.
@@ -34,7 +35,8 @@ class PatternSet:
 
     def __init__(self, pat_ptr: np.ndarray, pset_ptr: np.ndarray, pitems: np.ndarray,
                  support: np.ndarray, codebook: Codebook, n_sequences: int, min_count: int,
-                 options: dict[str, Any] | None = None, *, sort: bool = True) -> None:
+                 options: dict[str, Any] | None = None, *, sort: bool = True,
+                 token_ordered: bool = False) -> None:
         self.pat_ptr = np.asarray(pat_ptr, np.int64)
         self.pset_ptr = np.asarray(pset_ptr, np.int64)
         self.pitems = np.asarray(pitems, np.int32)
@@ -44,8 +46,12 @@ class PatternSet:
         self.min_count = int(min_count)
         self.options = dict(options or {})
         if sort and len(self.support) > 1:
-            order = kpatterns.canonical_order(self.support, self.pat_ptr, self.pset_ptr,
-                                              self.pitems)
+            if token_ordered:
+                # input already in token order: a stable sort on the leading keys finishes
+                order = np.lexsort((self.length, self.size, -self.support))
+            else:
+                order = kpatterns.canonical_order(self.support, self.pat_ptr,
+                                                  self.pset_ptr, self.pitems)
             self._take_inplace(order)
 
     # --- construction -------------------------------------------------------------------
