@@ -1,4 +1,8 @@
-"""seqmine: sequential pattern mining in Numba, joined to neural next-item ranking."""
+"""seqmine: sequential pattern mining in Numba, joined to neural next-item ranking.
+
+``import seqmine`` is light: it compiles no kernel and never imports torch (the neural
+ranker lives in ``seqmine.neural``).
+"""
 
 from seqmine.data.build import read_events
 from seqmine.data.codebook import Codebook
@@ -10,18 +14,26 @@ from seqmine.errors import (
     MiningInterrupted,
     SeqmineError,
 )
+from seqmine.mining import ALGORITHMS, mine
+from seqmine.options import Budget, Constraints
+from seqmine.patterns.patternset import PatternSet
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ALGORITHMS",
+    "Budget",
     "BudgetExceededError",
     "Codebook",
+    "Constraints",
     "FormatVersionError",
     "InputError",
     "MiningInterrupted",
+    "PatternSet",
     "SeqmineError",
     "SequenceArrays",
     "SequenceDatabase",
     "__version__",
+    "mine",
     "read_events",
 ]

@@ -63,11 +63,16 @@ def prefixspan(db: SequenceDatabase, minsup: int | float, *,
             max_bytes, cancel)
 
     emitted = 0
+    kept_bytes = 0
+    over_memory = False
 
     def stop(result: tuple[Any, ...]) -> bool:
-        nonlocal emitted
+        """Budgets over all chunks so far (each kernel also checks its own share)."""
+        nonlocal emitted, kept_bytes, over_memory
         emitted += int(result[5].sum())
-        return result[0] != _jit.OK or emitted > max_patterns
+        kept_bytes += sum(a.nbytes for a in result[1:])
+        over_memory = kept_bytes > budget.memory_bytes()
+        return result[0] != _jit.OK or emitted > max_patterns or over_memory
 
     chunks = make_chunks(p.n_items, n_workers)
     bar = _progress_bar(progress, p.n_items)
@@ -87,7 +92,7 @@ def prefixspan(db: SequenceDatabase, minsup: int | float, *,
             f"more than max_patterns={max_patterns} patterns at min_count={p.min_count}; "
             "raise minsup, bound max_length/max_size, or raise max_patterns",
             patterns.top(max_patterns) if return_partial else None)
-    if _jit.MEMORY_BUDGET in statuses:
+    if _jit.MEMORY_BUDGET in statuses or over_memory:
         raise BudgetExceededError(
             f"mining buffers exceeded the memory budget ({budget.memory_bytes()} bytes); "
             "raise minsup, bound max_length, use fewer n_jobs, or raise max_memory",

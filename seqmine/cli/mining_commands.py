@@ -1,0 +1,140 @@
+"""``seqmine mine``: frequent sequential patterns of an event log, written atomically."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from seqmine.cli.main import friendly_errors
+from seqmine.cli.options import data_options, load_source
+from seqmine.data.database import SequenceDatabase
+from seqmine.errors import InputError
+from seqmine.mining import ALGORITHMS, mine as mine_patterns
+from seqmine.patterns.patternset import PatternSet
+
+_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".txt": "spmf", ".spmf": "spmf",
+            ".csv": "csv"}
+
+
+def parse_minsup(text: str) -> int | float:
+    """'5' -> 5 (absolute count), '0.01' or '1%' -> 0.01 (fraction of sequences)."""
+    text = text.strip()
+    try:
+        if text.endswith("%"):
+            return float(text[:-1]) / 100.0
+        if any(c in text for c in ".eE"):
+            return float(text)
+        return int(text)
+    except ValueError:
+        raise InputError(f"--minsup must be a count (5), a fraction (0.01) or a percentage "
+                         f"(1%), got {text!r}") from None
+
+
+def parse_gap(text: str | None) -> Any:
+    """'3' -> 3 event positions; '30s', '5min', '2h', '1 day' -> a duration."""
+    if text is None:
+        return None
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    import pandas as pd
+    try:
+        return pd.Timedelta(text).to_pytimedelta()
+    except ValueError:
+        raise InputError(f"gap/span must be an int (event positions) or a duration such as "
+                         f"30s, 5min, 2h, 1d; got {text!r}") from None
+
+
+def parse_items(text: str | None, db: SequenceDatabase) -> tuple[Any, ...]:
+    """Comma-separated item ids, typed like the database's items."""
+    if not text:
+        return ()
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    if db.codebook.is_integer:
+        try:
+            return tuple(int(v) for v in values)
+        except ValueError:
+            raise InputError(f"items must be integers for this database, got {text!r}") \
+                from None
+    return tuple(values)
+
+
+def write_patterns(patterns: PatternSet, out: Path, fmt: str | None) -> str:
+    fmt = fmt or _FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise InputError(f"cannot tell the output format from {out.name}: use .parquet, "
+                         ".csv, .txt/.spmf or --format")
+    if fmt == "parquet":
+        patterns.to_parquet(out)
+    elif fmt == "spmf":
+        patterns.to_spmf(out)
+    else:
+        from seqmine.io.atomic import atomic_path
+        frame = patterns.to_pandas()
+        frame["pattern"] = [" -1 ".join(" ".join(map(str, s)) for s in p) + " -1"
+                            for p in frame["pattern"]]
+        with atomic_path(out) as tmp:
+            frame.to_csv(tmp, index=False)
+    return fmt
+
+
+@click.command("mine")
+@click.argument("source")
+@data_options
+@click.option("--minsup", "-s", required=True,
+              help="Count (5), fraction of sequences (0.01) or percentage (1%).")
+@click.option("--algorithm", "-a", type=click.Choice(sorted(ALGORITHMS)),
+              default="prefixspan", show_default=True)
+@click.option("--max-length", type=click.IntRange(min=1), help="Most items per pattern.")
+@click.option("--max-size", type=click.IntRange(min=1), help="Most itemsets per pattern.")
+@click.option("--min-gap", help="Least gap between matched events: positions or a duration.")
+@click.option("--max-gap", help="Largest gap between matched events: positions or duration.")
+@click.option("--max-span", help="Largest first-to-last distance: positions or a duration.")
+@click.option("--must-contain", help="Comma-separated items every pattern must hold.")
+@click.option("--exclude", help="Comma-separated items no pattern may hold.")
+@click.option("--max-patterns", type=click.IntRange(min=1),
+              help="Stop with a message beyond this many patterns.")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True,
+              help="Threads over first-level prefixes (-1: all cores).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file (.parquet, .csv, .txt/.spmf); written atomically.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "spmf", "csv"]),
+              help="Output format when the extension does not say it.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar [default: when stderr is a terminal].")
+@click.option("--top", type=int, default=20, show_default=True,
+              help="Patterns to print when no --output is given.")
+@friendly_errors
+def mine(source: str, sequence: str | None, item: str, time_column: str, itemsets: str,
+         minsup: str, algorithm: str, max_length: int | None, max_size: int | None,
+         min_gap: str | None, max_gap: str | None, max_span: str | None,
+         must_contain: str | None, exclude: str | None, max_patterns: int | None,
+         jobs: int, output: Path | None, fmt: str | None, progress: bool | None,
+         top: int) -> None:
+    """Mine the frequent sequential patterns of SOURCE (event log, SPMF file or data set)."""
+    started = time.perf_counter()
+    db = load_source(source, sequence, item, time_column, itemsets)
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    patterns = mine_patterns(
+        db, parse_minsup(minsup), algorithm=algorithm, max_length=max_length,
+        max_size=max_size, min_gap=parse_gap(min_gap), max_gap=parse_gap(max_gap),
+        max_span=parse_gap(max_span), must_contain=parse_items(must_contain, db),
+        exclude=parse_items(exclude, db), max_patterns=max_patterns, n_jobs=jobs,
+        progress=show_progress)
+    elapsed = time.perf_counter() - started
+    summary = (f"{len(patterns)} patterns from {db.n_sequences} sequences "
+               f"(min_count={patterns.min_count}, {algorithm}) in {elapsed:.2f} s")
+    if output is not None:
+        written = write_patterns(patterns, output, fmt)
+        click.echo(f"{summary} -> {output} ({written})", err=True)
+        return
+    frame = patterns.top(top).to_pandas()
+    click.echo(frame.to_string(index=False) if len(frame) else "(no patterns)")
+    click.echo(summary, err=True)
+
+
+COMMANDS = [mine]
