@@ -7,7 +7,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from seqmine.errors import InputError
 
@@ -94,6 +93,7 @@ def _read_path(path: Path, columns: list[str] | None, filter: Any,
             if filter is not None:
                 table = _apply_filter(table, filter)
         else:
+            import pyarrow.dataset as ds  # lazy: it pulls in pandas (~0.15 s at import)
             dataset = ds.dataset(path, format="parquet", partitioning="hive")
             if columns is not None:
                 _require_columns(dataset.schema.names, columns, str(path))
