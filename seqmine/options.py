@@ -76,8 +76,11 @@ class Constraints:
     max_span: Any = None
     must_contain: tuple[Any, ...] = ()
     exclude: tuple[Any, ...] = ()
+    gap_unit: str | None = None
 
     def __post_init__(self) -> None:
+        if self.gap_unit not in (None, "events", "time"):
+            raise InputError(f"gap_unit must be 'events' or 'time', got {self.gap_unit!r}")
         for name in ("max_length", "max_size"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(
@@ -95,27 +98,40 @@ class Constraints:
         return self.min_gap is not None or self.max_gap is not None or self.max_span is not None
 
     def resolved_window(self, time_unit: str | None) -> tuple[int, int, int, bool]:
-        """(min_gap, max_gap, max_span, use_time) in the database's coordinate."""
+        """(min_gap, max_gap, max_span, use_time) in the database's coordinate.
+
+        Ints count event positions unless ``gap_unit="time"`` says they are in the
+        database's time unit; timedeltas are always time. In time, the least gap is 0
+        (events may share a timestamp); in positions it is 1 (adjacent events).
+        """
         big = np.iinfo(np.int64).max // 4
+        raw = {name: getattr(self, name) for name in ("min_gap", "max_gap", "max_span")}
+        given = {k: v for k, v in raw.items() if v is not None}
+        durations = {k for k, v in given.items()
+                     if not isinstance(v, (int, np.integer)) or isinstance(v, bool)}
+        if self.gap_unit == "events" and durations:
+            raise InputError(f"gap_unit='events' but {sorted(durations)} given as durations")
+        if durations and len(durations) != len(given):
+            raise InputError("give min_gap, max_gap and max_span all as ints or all as "
+                             "durations, not a mix")
+        use_time = bool(durations) or self.gap_unit == "time"
         values: dict[str, int] = {}
-        kinds: set[bool] = set()
-        for name, default in (("min_gap", 1), ("max_gap", big), ("max_span", big)):
-            raw = getattr(self, name)
-            if raw is None:
-                values[name] = default
-                continue
-            values[name], is_time = _duration_in_units(raw, name, time_unit)
-            kinds.add(is_time)
-        if len(kinds) > 1:
-            raise InputError("give min_gap, max_gap and max_span all as ints (positions) "
-                             "or all as durations, not a mix")
-        use_time = kinds == {True}
-        if not use_time and values["min_gap"] < 1:
+        for name, value in given.items():
+            if use_time and name not in durations:
+                if isinstance(value, bool) or value < 0:
+                    raise InputError(f"{name} must be >= 0, got {value!r}")
+                values[name] = int(value)
+            else:
+                values[name] = _duration_in_units(value, name, time_unit)[0]
+        min_gap = values.get("min_gap", 0 if use_time else 1)
+        max_gap = values.get("max_gap", big)
+        max_span = values.get("max_span", big)
+        if not use_time and min_gap < 1:
             raise InputError("min_gap in event positions must be >= 1 (adjacent events have "
                              "gap 1)")
-        if values["max_gap"] < values["min_gap"]:
+        if max_gap < min_gap:
             raise InputError(f"max_gap ({self.max_gap}) is below min_gap ({self.min_gap})")
-        return values["min_gap"], values["max_gap"], values["max_span"], use_time
+        return min_gap, max_gap, max_span, use_time
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

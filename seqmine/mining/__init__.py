@@ -19,14 +19,15 @@ ALGORITHMS: dict[str, Callable[..., PatternSet]] = {
 def mine(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "prefixspan",
          max_length: int | None = None, max_size: int | None = None, min_gap: Any = None,
          max_gap: Any = None, max_span: Any = None, must_contain: Any = (),
-         exclude: Any = (), max_patterns: int | None = None, max_memory: int | None = None,
+         exclude: Any = (), gap_unit: str | None = None, max_patterns: int | None = None, max_memory: int | None = None,
          n_jobs: int | None = 1, progress: bool = False,
          return_partial: bool = False) -> PatternSet:
     """Frequent sequential patterns of ``db`` (DESIGN.md semantics).
 
     minsup: int >= 1 (absolute count) or float in (0, 1] (fraction of sequences, rounded
     up). Gaps/span: ints count event positions (adjacent events: gap 1), timedeltas measure
-    time. must_contain / exclude: item ids that every pattern must hold / never holds.
+    time; ``gap_unit="time"`` reads ints in the database's own time unit (plain numeric
+    times). must_contain / exclude: item ids that every pattern must hold / never holds.
     max_patterns / max_memory: budgets that stop the run with BudgetExceededError.
     n_jobs: threads over first-level prefixes (-1: all cores); output is the same for any.
     """
@@ -37,7 +38,8 @@ def mine(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "prefixs
                          f"{sorted(ALGORITHMS)}") from None
     constraints = Constraints(max_length=max_length, max_size=max_size, min_gap=min_gap,
                               max_gap=max_gap, max_span=max_span,
-                              must_contain=tuple(must_contain), exclude=tuple(exclude))
+                              must_contain=tuple(must_contain), exclude=tuple(exclude),
+                              gap_unit=gap_unit)
     budget = Budget(max_patterns=max_patterns, max_memory=max_memory)
     return miner(db, minsup, constraints=constraints, budget=budget, n_jobs=n_jobs,
                  progress=progress, return_partial=return_partial)

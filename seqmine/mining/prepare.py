@@ -50,6 +50,19 @@ def check_database(db: Any) -> SequenceDatabase:
     return db
 
 
+def _codes_present(db: SequenceDatabase, values: tuple[Any, ...]) -> tuple[np.ndarray, bool]:
+    """Codes of the ``values`` found in the codebook, and whether any was absent (an absent
+    required item means no pattern qualifies; an absent excluded item changes nothing)."""
+    codes = []
+    missing = False
+    for value in values:
+        try:
+            codes.append(int(db.codebook.code_of([value])[0]))
+        except InputError:
+            missing = True
+    return np.array(sorted(set(codes)), dtype=np.int64), missing
+
+
 def prepare(db: SequenceDatabase, minsup: Any, constraints: Constraints) -> PreparedDatabase:
     """Resolve minsup and constraints against ``db`` and build the reduced database."""
     check_database(db)
@@ -59,14 +72,14 @@ def prepare(db: SequenceDatabase, minsup: Any, constraints: Constraints) -> Prep
     coord = a.times if use_time else projection.positions_in_sequence(a.seq_ptr)
     n_items = db.n_items
 
-    required_codes = db.codebook.code_of(list(constraints.must_contain))
-    excluded_codes = db.codebook.code_of(list(constraints.exclude))
+    required_codes, required_missing = _codes_present(db, constraints.must_contain)
+    excluded_codes, _ = _codes_present(db, constraints.exclude)
     keep_seq = np.ones(db.n_sequences, dtype=np.bool_)
     if len(required_codes):
         required_full = np.zeros(n_items, dtype=np.bool_)
         required_full[required_codes] = True
         keep_seq = projection.sequences_containing_all(
-            a.seq_ptr, a.evt_ptr, a.items, required_full, len(set(required_codes.tolist())))
+            a.seq_ptr, a.evt_ptr, a.items, required_full, len(required_codes))
         # support is counted on the sequences that can hold an output pattern only
         sub = db.subset(np.flatnonzero(keep_seq))
         support = projection.item_supports(sub.arrays.seq_ptr, sub.arrays.evt_ptr,
@@ -75,7 +88,7 @@ def prepare(db: SequenceDatabase, minsup: Any, constraints: Constraints) -> Prep
         support = projection.item_supports(a.seq_ptr, a.evt_ptr, a.items, n_items)
     frequent = support >= min_count
     frequent[excluded_codes] = False
-    if len(required_codes) and not frequent[required_codes].all():
+    if required_missing or (len(required_codes) and not frequent[required_codes].all()):
         frequent[:] = False  # a required item is infrequent: no pattern can qualify
     original_code = np.flatnonzero(frequent).astype(np.int32)
     new_code = np.full(n_items, -1, np.int32)
