@@ -111,8 +111,6 @@ def _scan(seq_ptr, evt_ptr, items, coord, A_sid, A_end, A_start, pb, pe, last_it
                         T_sid[nt] = sid
                         T_item[nt] = y
                         T_end[nt] = p
-                        T_start[nt] = start
-                        T_sext[nt] = 1
                         nt += 1
                 k = g_end
                 continue
@@ -143,6 +141,19 @@ def _scan(seq_ptr, evt_ptr, items, coord, A_sid, A_end, A_start, pb, pe, last_it
                     nt += 1
         k = g_end
     return nts, nti, nt, stamp
+
+
+@kernel
+def _fill_single(n_recorded, T_sid, T_item, T_end, cur_s, A_sid, A_end):
+    """_fill for one-item events without constraints: only s-extensions exist and the
+    embedding start is never read."""
+    for t in range(n_recorded):
+        y = T_item[t]
+        c = cur_s[y]
+        if c >= 0:
+            cur_s[y] = c + 1
+            A_sid[c] = T_sid[t]
+            A_end[c] = T_end[t]
 
 
 @kernel
@@ -372,7 +383,9 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
                             cur_s[y] = a_top
                             a_top += occ_s[y]
                             c_top += 1
-                    if n_child > 0:
+                    if n_child > 0 and not keep_all:
+                        _fill_single(nt, T_sid, T_item, T_end, cur_s, A_sid, A_end)
+                    elif n_child > 0:
                         _fill(nt, T_sid, T_item, T_end, T_start, T_sext, cur_s, cur_i,
                               A_sid, A_end, A_start)
                     for y in ti:

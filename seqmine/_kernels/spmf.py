@@ -68,6 +68,9 @@ def parse(buf):
                 return ERR_AFTER_END, line, values[:0], evt_ptr[:1], seq_ptr[:1], times[:0], False
             if c == 60:  # '<' time
                 j = i + 1
+                t_neg = j < n and buf[j] == 45  # times before 0 are written as <-5>
+                if t_neg:
+                    j += 1
                 v = 0
                 nd = 0
                 while j < n and buf[j] >= 48 and buf[j] <= 57:
@@ -76,7 +79,7 @@ def parse(buf):
                     nd += 1
                 if nd == 0 or j >= n or buf[j] != 62:
                     return ERR_TOKEN, line, values[:0], evt_ptr[:1], seq_ptr[:1], times[:0], False
-                pending_time = v
+                pending_time = -v if t_neg else v
                 pending_has_time = True
                 has_times = True
                 i = j + 1

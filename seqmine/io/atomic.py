@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +18,15 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[str]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or ".tmp",
-                               dir=target.parent)
-    os.close(fd)
+    while True:
+        # Not tempfile.mkstemp: it creates mode 0600 files, so every output would end up
+        # unreadable by others; os.open with 0666 lets the umask decide, as open() would.
+        tmp = str(target.parent / f".{target.name}.{secrets.token_hex(6)}{suffix or '.tmp'}")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            break
+        except FileExistsError:
+            continue
     try:
         yield tmp
         with open(tmp, "rb+") as fh:

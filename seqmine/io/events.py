@@ -45,7 +45,11 @@ def read_table(source: EventSource, columns: list[str] | None = None,
     if isinstance(source, pa.Table):
         table = source
     elif type(source).__name__ == "DataFrame":
-        table = pa.Table.from_pandas(source, preserve_index=False)
+        try:
+            table = pa.Table.from_pandas(source, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            # e.g. an object column mixing ints and strings; Arrow's message names the column
+            raise InputError(f"cannot convert the DataFrame to Arrow: {exc}") from exc
     elif isinstance(source, (str, Path)):
         return _read_path(Path(source), columns, filter, csv_delimiter)
     else:
@@ -95,6 +99,8 @@ def _read_path(path: Path, columns: list[str] | None, filter: Any,
         else:
             import pyarrow.dataset as ds  # lazy: it pulls in pandas (~0.15 s at import)
             dataset = ds.dataset(path, format="parquet", partitioning="hive")
+            if not dataset.files:
+                raise InputError(f"no Parquet files in the folder {path}")
             if columns is not None:
                 _require_columns(dataset.schema.names, columns, str(path))
             table = dataset.to_table(columns=columns, filter=filter)
