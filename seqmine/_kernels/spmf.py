@@ -15,6 +15,7 @@ ERR_EMPTY_ITEMSET = 2  # -1 with no item before it
 ERR_UNCLOSED = 3       # line ends without -2
 ERR_AFTER_END = 4      # tokens after -2 on the same line
 ERR_OPEN_ITEMSET = 5   # -2 while an itemset is still open (items without a closing -1)
+ERR_RANGE = 6          # a number of more than 18 digits: it would overflow int64
 
 
 @kernel
@@ -79,6 +80,8 @@ def parse(buf):
                     nd += 1
                 if nd == 0 or j >= n or buf[j] != 62:
                     return ERR_TOKEN, line, values[:0], evt_ptr[:1], seq_ptr[:1], times[:0], False
+                if nd > 18:
+                    return ERR_RANGE, line, values[:0], evt_ptr[:1], seq_ptr[:1], times[:0], False
                 pending_time = -v if t_neg else v
                 pending_has_time = True
                 has_times = True
@@ -98,6 +101,8 @@ def parse(buf):
             if nd == 0 or (j < n and not (buf[j] == 32 or buf[j] == 9 or buf[j] == 13
                                           or buf[j] == 10)):
                 return ERR_TOKEN, line, values[:0], evt_ptr[:1], seq_ptr[:1], times[:0], False
+            if nd > 18:
+                return ERR_RANGE, line, values[:0], evt_ptr[:1], seq_ptr[:1], times[:0], False
             i = j
             if not neg:
                 values[n_items] = v
@@ -181,4 +186,30 @@ def write(seq_ptr, evt_ptr, item_values, times, with_times):
         out[pos + 1] = 50
         out[pos + 2] = 10
         pos += 3
+    return out[:pos]
+
+
+@kernel
+def write_patterns(pat_ptr, pset_ptr, item_values, support):
+    """SPMF's pattern output, one line per pattern: ``1 -1 2 3 -1 #SUP: 5``."""
+    n_pat = len(pat_ptr) - 1
+    cap = 24 * (len(item_values) + 1) + 4 * len(pset_ptr) + 32 * (n_pat + 1)
+    out = np.empty(cap, np.uint8)
+    pos = 0
+    for k in range(n_pat):
+        for j in range(pat_ptr[k], pat_ptr[k + 1]):
+            for q in range(pset_ptr[j], pset_ptr[j + 1]):
+                pos = _write_int(out, pos, item_values[q])
+                out[pos] = 32
+                pos += 1
+            out[pos] = 45
+            out[pos + 1] = 49
+            out[pos + 2] = 32
+            pos += 3
+        for c in "#SUP: ":
+            out[pos] = ord(c)
+            pos += 1
+        pos = _write_int(out, pos, support[k])
+        out[pos] = 10
+        pos += 1
     return out[:pos]

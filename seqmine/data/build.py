@@ -161,6 +161,7 @@ def _stream_parquet(path: Path, sequence: str | None, item: str, time: Any
         if raw_seq is not None:
             raw_seq[pos:pos + m] = keys
         pos += m
+    del t  # a view of ``times``: it would keep the array alive after the scatter below
     if pos != n:
         return None
 
@@ -171,7 +172,7 @@ def _stream_parquet(path: Path, sequence: str | None, item: str, time: Any
         sequence_ids, seq_codes = _encode_int64(raw_seq)
         del raw_seq
         seq_ptr = np.zeros(len(sequence_ids) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(seq_codes, minlength=len(sequence_ids)), out=seq_ptr[1:])
+        np.cumsum(kingest.count_codes(seq_codes, len(sequence_ids)), out=seq_ptr[1:])
         times = kingest.scatter_by_sequence(seq_codes, seq_ptr, times)
         raw_items = kingest.scatter_by_sequence(seq_codes, seq_ptr, raw_items)
         del seq_codes

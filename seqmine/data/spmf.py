@@ -26,6 +26,7 @@ _ERRORS = {
     kspmf.ERR_UNCLOSED: "the sequence is not closed with -2",
     kspmf.ERR_AFTER_END: "tokens after -2",
     kspmf.ERR_OPEN_ITEMSET: "-2 while an itemset is open (missing -1)",
+    kspmf.ERR_RANGE: "a number of more than 18 digits, beyond the int64 range",
 }
 
 
@@ -74,11 +75,24 @@ def parse_spmf(data: bytes, source: str = "<bytes>") -> SequenceDatabase:
         codebook, codes = Codebook.encode(pa.array(values))
     codes = sort_within_events(evt_ptr, codes)
     codes, evt_ptr = _dedupe_within_events(codes, evt_ptr)
-    arrays = SequenceArrays(seq_ptr, evt_ptr, codes, times)
-    db = SequenceDatabase(arrays, codebook)
     if has_times:
-        db.validate()
-    return db
+        _check_times(data, source, seq_ptr, times)
+    arrays = SequenceArrays(seq_ptr, evt_ptr, codes, times)
+    return SequenceDatabase(arrays, codebook)
+
+
+def _check_times(data: bytes, source: str, seq_ptr: np.ndarray, times: np.ndarray) -> None:
+    """InputError with the line number of the first sequence whose times go backwards."""
+    back = np.flatnonzero(np.diff(times) < 0) + 1  # events earlier than the event before
+    back = back[~np.isin(back, seq_ptr)]  # ... inside one sequence
+    if len(back) == 0:
+        return
+    seq = int(np.searchsorted(seq_ptr, back[0], side="right")) - 1
+    lines = [k for k, raw in enumerate(data.splitlines(), 1)
+             if raw.strip() and raw.strip()[:1] not in (b"#", b"%", b"@")]
+    text = data.splitlines()[lines[seq] - 1][:80].decode("utf-8", "replace")
+    raise InputError(f"{source}, line {lines[seq]}: malformed SPMF (times go backwards; an "
+                     f"itemset without <t> takes its position as time): {text!r}")
 
 
 def _dedupe_within_events(codes: np.ndarray, evt_ptr: np.ndarray

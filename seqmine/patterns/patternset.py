@@ -242,18 +242,26 @@ class PatternSet:
                    header["n_sequences"], header["min_count"], header["options"], sort=False)
 
     def to_spmf(self, path: str | Path) -> None:
-        """SPMF's output format, one pattern a line: ``1 -1 2 3 -1 #SUP: 5`` (atomic)."""
-        values = self.codebook.decode(self.pitems).to_pylist()
-        lines = []
-        for k in range(len(self)):
-            parts = []
-            for j in range(self.pat_ptr[k], self.pat_ptr[k + 1]):
-                parts.append(" ".join(str(v) for v in values[self.pset_ptr[j]:
-                                                               self.pset_ptr[j + 1]]))
-            lines.append(" -1 ".join(parts) + f" -1 #SUP: {self.support[k]}\n")
-        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-            fh.writelines(lines)
+        """SPMF's output format, one pattern a line: ``1 -1 2 3 -1 #SUP: 5`` (atomic).
 
+        Integer items are written by a kernel; text items are written as they are (SPMF
+        itself would need them mapped to integers).
+        """
+        if self.codebook.is_integer:
+            from seqmine._kernels import spmf as kspmf
+            values = self.codebook.values.to_numpy().astype(np.int64)[self.pitems]
+            data = kspmf.write_patterns(self.pat_ptr, self.pset_ptr, values,
+                                        self.support).tobytes()
+        else:
+            names = self.codebook.decode(self.pitems).to_pylist()
+            lines = []
+            for k in range(len(self)):
+                sets = [" ".join(names[self.pset_ptr[j]:self.pset_ptr[j + 1]])
+                        for j in range(self.pat_ptr[k], self.pat_ptr[k + 1])]
+                lines.append(" -1 ".join(sets) + f" -1 #SUP: {self.support[k]}\n")
+            data = "".join(lines).encode("utf-8")
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            fh.write(data)
 
 def _arrow_type(header: dict[str, Any]) -> pa.DataType:
     return pa.string() if header["codebook_type"] in ("string", "large_string") else pa.int64()
