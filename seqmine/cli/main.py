@@ -57,7 +57,3 @@ _register()
 
 def main() -> None:
     cli()
-
-
-if __name__ == "__main__":
-    main()

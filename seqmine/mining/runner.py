@@ -3,9 +3,11 @@ release the GIL), with progress, budgets and a clean Ctrl-C between and inside c
 
 from __future__ import annotations
 
+import collections
+import itertools
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -43,34 +45,32 @@ def run_chunks(run_one: Callable[[np.ndarray, np.ndarray], ChunkResult],
     """
     cancel = np.zeros(1, np.int8)
     results: list[ChunkResult] = []
-    if n_workers == 1:
-        try:
-            for roots in chunks:
-                result = run_one(roots, cancel)
-                results.append(result)
-                if progress:
-                    progress(len(roots))
-                if stop(result):
-                    break
-        except KeyboardInterrupt:
-            return results, True
-        return results, False
     interrupted = False
+    # Even one worker runs in a thread: the main thread stays free to take Ctrl-C at once
+    # and raise the cancel flag, which a running kernel polls.
+    # At most two chunks per worker are in flight, so a budget stop wastes little work.
     with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="seqmine") as pool:
-        futures = [pool.submit(run_one, roots, cancel) for roots in chunks]
+        pending = iter(chunks)
+        window: collections.deque[tuple[Future[ChunkResult], int]] = collections.deque(
+            (pool.submit(run_one, roots, cancel), len(roots))
+            for roots in itertools.islice(pending, 2 * n_workers))
         try:
-            for roots, future in zip(chunks, futures):
+            while window:
+                future, size = window.popleft()
                 result = future.result()
                 results.append(result)
                 if progress:
-                    progress(len(roots))
+                    progress(size)
                 if stop(result):
                     cancel[0] = 1
                     break
+                roots = next(pending, None)
+                if roots is not None:
+                    window.append((pool.submit(run_one, roots, cancel), len(roots)))
         except KeyboardInterrupt:
             interrupted = True
             cancel[0] = 1
         finally:
-            for future in futures:
+            for future, _ in window:
                 future.cancel()
     return results, interrupted
