@@ -4,6 +4,7 @@
 ranker lives in ``seqmine.neural``).
 """
 
+from seqmine import datasets
 from seqmine.data.build import read_events
 from seqmine.data.codebook import Codebook
 from seqmine.data.database import SequenceArrays, SequenceDatabase

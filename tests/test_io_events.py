@@ -111,10 +111,12 @@ def test_all_sources_build_identical_databases(tmp_path, write_parquet):
 
 
 # --- columns ----------------------------------------------------------------------------------
-def test_sequence_column_is_user_id_then_session_id():
-    both = pa.table({"session_id": [1, 1], "user_id": [7, 8], "item_id": [1, 2],
+def test_sequence_column_is_session_id_then_user_id():
+    both = pa.table({"session_id": [1, 1], "user_id": [7, None], "item_id": [1, 2],
                      "timestamp": [0, 1]})
-    assert seqmine.read_events(both).sequence_ids.to_pylist() == [7, 8]
+    assert seqmine.read_events(both).sequence_ids.to_pylist() == [1]
+    users = pa.table({"user_id": [7, 8], "item_id": [1, 2], "timestamp": [0, 1]})
+    assert seqmine.read_events(users).sequence_ids.to_pylist() == [7, 8]
     session = pa.table({"session_id": ["s", "s"], "item_id": [1, 2], "timestamp": [0, 1]})
     db = seqmine.read_events(session)
     assert decoded(db) == [[[1], [2]]]
@@ -247,7 +249,7 @@ def events_with(**changes):
 @pytest.mark.parametrize(("table", "match"), [
     (events_with(item_id=None), r"missing column.*'item_id'"),
     (events_with(timestamp=None), r"missing column 'timestamp'.*time=None"),
-    (events_with(user_id=None), r"no sequence column.*user_id.*session_id"),
+    (events_with(user_id=None), r"no sequence column.*session_id.*user_id"),
 ])
 def test_missing_columns(table, match):
     with pytest.raises(InputError, match=match):

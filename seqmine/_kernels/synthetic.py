@@ -70,7 +70,7 @@ def poisson(state, lam):
         u = uniform(state) - 0.5
         v = uniform(state)
         us = 0.5 - abs(u)
-        k = int(math.floor((2.0 * a / us + b) * u + lam + 0.43))
+        k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
         if us >= 0.07 and v <= v_r:
             return k
         if k < 0 or (us < 0.013 and v > us):
@@ -135,14 +135,20 @@ def make_patterns(n_patterns, mean_size, min_size, mean_itemset_size, item_cdf, 
         lo = pset_ptr[j]
         hi = pset_ptr[j + 1]
         k = lo
+        misses = 0
         while k < hi:
-            item = item_of_rank[draw(item_cdf, state)]
+            if misses < 32:
+                item = item_of_rank[draw(item_cdf, state)]
+            else:  # a very skewed popularity keeps repeating the top items: draw uniformly
+                item = item_of_rank[int(uniform(state) * n_items)]
             dup = False
             for m in range(lo, k):
                 if pitems[m] == item:
                     dup = True
                     break
-            if not dup:
+            if dup:
+                misses += 1
+            else:
                 pitems[k] = item
                 k += 1
         _insertion_sort(pitems, lo, hi)
@@ -196,9 +202,11 @@ def generate(n_sequences, mean_events, mean_itemset_size, noise, corruption, ite
 
     Per sequence: ``1 + Poisson(mean_events - 1)`` events, each with a target size of
     ``1 + Poisson(mean_itemset_size - 1)`` items. Patterns, drawn by weight, are embedded
-    (itemset j of the pattern into the j-th of sorted random distinct events, each item
-    dropped with probability ``corruption``) until they fill ``1 - noise`` of the target item
-    slots; popularity-drawn noise items then fill every event up to its target.
+    (itemset j of the pattern into the j-th of k sorted random distinct events that still have
+    room, each item dropped with probability ``corruption``) until they fill ``1 - noise`` of
+    the target item slots; popularity-drawn noise items then fill every event up to its
+    target, less what planted itemsets overfilled elsewhere in the sequence, so the mean
+    itemset size stays close to ``mean_itemset_size``.
     ``embedded[p]`` counts the sequences that received pattern p with no item dropped, so
     support(p) >= embedded[p]. Times are event positions, or when ``with_times`` Unix-style
     seconds: a start in [t_start, t_start + t_range) and gaps of 1 + Exp(mean_gap).

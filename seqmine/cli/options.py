@@ -16,7 +16,7 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--sequence/--item/--time/--itemsets, applied to a command taking a data SOURCE."""
     options = [
         click.option("--sequence", default=None,
-                     help="Sequence key column [default: user_id, else session_id]."),
+                     help="Sequence key column [default: session_id, else user_id]."),
         click.option("--item", default="item_id", show_default=True, help="Item column."),
         click.option("--time", "time_column", default="timestamp", show_default=True,
                      help="Time column; 'none' keeps file order."),

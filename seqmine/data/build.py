@@ -16,7 +16,7 @@ from seqmine.data.database import SequenceArrays, SequenceDatabase
 from seqmine.errors import InputError
 from seqmine.io.events import EventSource, read_table, sniff_spmf
 
-_SEQUENCE_DEFAULTS = ("user_id", "session_id")
+_SEQUENCE_DEFAULTS = ("session_id", "user_id")  # a session log may also carry users
 _TIME_DEFAULT = "timestamp"
 _UNSET: Any = object()
 
@@ -35,8 +35,8 @@ def read_events(
     ----------
     source : path to a Parquet file, a folder of (partitioned) Parquet, a CSV/TSV file or an
         SPMF text file (recognised by content), or a pandas DataFrame / pyarrow Table.
-    sequence : column holding the sequence key. Default: ``user_id`` if present, else
-        ``session_id``.
+    sequence : column holding the sequence key. Default: ``session_id`` if present (a session
+        log may also carry a mostly-null user column), else ``user_id``.
     item : column holding item ids (integers or strings).
     time : column ordering events within a sequence (integers, timestamps or dates); default
         ``timestamp``. ``None`` keeps the file order.
@@ -77,8 +77,8 @@ def _is_parquet_path(path: Path) -> bool:
 
 
 def _int_like(t: pa.DataType) -> bool:
-    return pa.types.is_integer(t) or (pa.types.is_dictionary(t)
-                                      and pa.types.is_integer(t.value_type))
+    return bool(pa.types.is_integer(t) or (pa.types.is_dictionary(t)
+                                           and pa.types.is_integer(t.value_type)))
 
 
 def _stream_parquet(path: Path, sequence: str | None, item: str, time: Any
@@ -92,10 +92,15 @@ def _stream_parquet(path: Path, sequence: str | None, item: str, time: Any
     words every error), for anything else: string keys, nulls, missing columns, no rows.
     The result equals that of the general path.
     """
-    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
     try:
-        dataset = ds.dataset(path, format="parquet", partitioning="hive")
-        schema = dataset.schema
+        if path.is_dir():
+            import pyarrow.dataset as ds
+            source: Any = ds.dataset(path, format="parquet", partitioning="hive")
+            schema = source.schema
+        else:  # one open serves schema, row count and batches: a few ms less per file
+            source = pq.ParquetFile(path, pre_buffer=False)
+            schema = source.schema_arrow
         sequence = _pick_sequence_column(schema.names, sequence)
     except (pa.ArrowException, OSError, InputError):
         return None
@@ -110,7 +115,7 @@ def _stream_parquet(path: Path, sequence: str | None, item: str, time: Any
         tt = schema.field(time).type
         if not (pa.types.is_integer(tt) or pa.types.is_timestamp(tt) or pa.types.is_date(tt)):
             return None
-    n = dataset.count_rows()
+    n = source.count_rows() if path.is_dir() else source.metadata.num_rows
     if n == 0:
         return None
     times = np.empty(n, np.int64)
@@ -121,46 +126,50 @@ def _stream_parquet(path: Path, sequence: str | None, item: str, time: Any
     last_key = last_time = 0
     unit = None
     pos = 0
-    for batch in _parquet_batches(path, dataset, wanted):
-        m = batch.num_rows
-        if m == 0:
-            continue
-        if pos + m > n:
-            return None
-        part = pa.Table.from_batches([batch])
-        if any(part.column(c).null_count for c in wanted):
-            return None
-        keys = _column(part, sequence).cast(pa.int64()).to_numpy()
-        raw_items[pos:pos + m] = _column(part, item).cast(pa.int64()).to_numpy()
-        if time is None:
-            times[pos:pos + m] = np.arange(pos, pos + m)
-        else:
-            times[pos:pos + m], unit = _time_column(part, time)
-        t = times[pos:pos + m]
-        if raw_seq is None:
-            same = keys[1:] == keys[:-1]
-            grouped = bool(np.all(same | (keys[1:] > keys[:-1]))
-                           and np.all(~same | (t[1:] >= t[:-1])))
-            if pos and grouped:
-                grouped = keys[0] > last_key or (keys[0] == last_key and t[0] >= last_time)
-            if grouped:
-                new = np.empty(m, dtype=bool)
-                new[0] = pos == 0 or keys[0] != last_key
-                np.not_equal(keys[1:], keys[:-1], out=new[1:])
-                starts = np.flatnonzero(new)
-                run_starts.append(starts + pos)
-                run_keys.append(keys[starts])
-                last_key, last_time = keys[-1], t[-1]
+    t = times[:0]
+    try:  # an unreadable file: the general path words the error
+        for batch in _parquet_batches(source, wanted):
+            m = batch.num_rows
+            if m == 0:
+                continue
+            if pos + m > n:
+                return None
+            part = pa.Table.from_batches([batch])
+            if any(part.column(c).null_count for c in wanted):
+                return None
+            keys = _column(part, sequence).cast(pa.int64()).to_numpy()
+            raw_items[pos:pos + m] = _column(part, item).cast(pa.int64()).to_numpy()
+            if time is None:
+                times[pos:pos + m] = np.arange(pos, pos + m)
             else:
-                raw_seq = np.empty(n, np.int64)
-                if pos:
-                    starts = np.concatenate(run_starts)
-                    raw_seq[:pos] = np.repeat(np.concatenate(run_keys),
-                                              np.diff(np.append(starts, pos)))
-                run_starts, run_keys = [], []
-        if raw_seq is not None:
-            raw_seq[pos:pos + m] = keys
-        pos += m
+                times[pos:pos + m], unit = _time_column(part, time)
+            t = times[pos:pos + m]
+            if raw_seq is None:
+                same = keys[1:] == keys[:-1]
+                grouped = bool(np.all(same | (keys[1:] > keys[:-1]))
+                               and np.all(~same | (t[1:] >= t[:-1])))
+                if pos and grouped:
+                    grouped = keys[0] > last_key or (keys[0] == last_key and t[0] >= last_time)
+                if grouped:
+                    new = np.empty(m, dtype=bool)
+                    new[0] = pos == 0 or keys[0] != last_key
+                    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+                    starts = np.flatnonzero(new)
+                    run_starts.append(starts + pos)
+                    run_keys.append(keys[starts])
+                    last_key, last_time = keys[-1], t[-1]
+                else:
+                    raw_seq = np.empty(n, np.int64)
+                    if pos:
+                        starts = np.concatenate(run_starts)
+                        raw_seq[:pos] = np.repeat(np.concatenate(run_keys),
+                                                  np.diff(np.append(starts, pos)))
+                    run_starts, run_keys = [], []
+            if raw_seq is not None:
+                raw_seq[pos:pos + m] = keys
+            pos += m
+    except (pa.ArrowException, OSError):
+        return None
     del t  # a view of ``times``: it would keep the array alive after the scatter below
     if pos != n:
         return None
@@ -182,8 +191,6 @@ def _stream_parquet(path: Path, sequence: str | None, item: str, time: Any
     if time is None:  # positions within the sequence, as build_database gives them
         times[:] = np.arange(n, dtype=np.int64)
         times -= np.repeat(seq_ptr[:-1], np.diff(seq_ptr))
-    if time is None:  # file order: positions within each sequence, as build_database gives
-        times = np.arange(n, dtype=np.int64) - np.repeat(seq_ptr[:-1], np.diff(seq_ptr))
     arrays = SequenceArrays(seq_ptr, np.arange(n + 1, dtype=np.int64), item_codes, times)
     return SequenceDatabase(arrays, Codebook(item_values), sequence_ids, unit)
 
@@ -205,17 +212,18 @@ def _encode_int64(raw: np.ndarray) -> tuple[pa.Array, np.ndarray]:
     return book.values, np.ascontiguousarray(codes, np.int32)
 
 
-def _parquet_batches(path: Path, dataset: Any, columns: list[str]) -> Any:
+def _parquet_batches(source: Any, columns: list[str]) -> Any:
     """Record batches in file order with little read-ahead (Arrow's defaults buffer whole row
-    groups several deep: 100-200 MB on a 10M-row file, more than the database itself)."""
-    import pyarrow.dataset as ds
+    groups several deep: 100-200 MB on a 10M-row file, more than the database itself).
+    ``source`` is a pyarrow Dataset (a folder) or a ParquetFile opened without pre-buffering.
+    """
     import pyarrow.parquet as pq
-    if path.is_dir():
-        return dataset.to_batches(
-            columns=columns, batch_size=_BATCH_ROWS, batch_readahead=1, fragment_readahead=1,
-            fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False))
-    return pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=_BATCH_ROWS,
-                                                               columns=columns)
+    if isinstance(source, pq.ParquetFile):
+        return source.iter_batches(batch_size=_BATCH_ROWS, columns=columns)
+    import pyarrow.dataset as ds
+    return source.to_batches(
+        columns=columns, batch_size=_BATCH_ROWS, batch_readahead=1, fragment_readahead=1,
+        fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False))
 
 
 def _pick_sequence_column(columns: list[str], sequence: str | None) -> str:

@@ -31,7 +31,7 @@ def sniff_spmf(path: Path) -> bool:
         if not line or line[:1] in (b"#", b"%", b"@"):
             continue
         tokens = line.split()
-        return bool(tokens) and tokens[-1] == b"-2" or b"-1" in tokens
+        return (bool(tokens) and tokens[-1] == b"-2") or b"-1" in tokens
     return False
 
 

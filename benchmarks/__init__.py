@@ -1,0 +1,1 @@
+"""seqmine benchmarks (run with python -m benchmarks.<module>)."""
