@@ -16,6 +16,13 @@ from seqmine.errors import (
     SeqmineError,
 )
 from seqmine.mining import ALGORITHMS, mine
+from seqmine.mining.condensed import closed, maximal, top_k
+from seqmine.mining.itemsets import (
+    AssociationRuleTable,
+    ItemsetTable,
+    association_rules,
+    itemsets,
+)
 from seqmine.options import Budget, Constraints
 from seqmine.patterns.patternset import PatternSet
 
@@ -23,18 +30,25 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ALGORITHMS",
+    "AssociationRuleTable",
     "Budget",
     "BudgetExceededError",
     "Codebook",
     "Constraints",
     "FormatVersionError",
     "InputError",
+    "ItemsetTable",
     "MiningInterrupted",
     "PatternSet",
     "SeqmineError",
     "SequenceArrays",
     "SequenceDatabase",
     "__version__",
+    "association_rules",
+    "closed",
+    "itemsets",
+    "maximal",
     "mine",
     "read_events",
+    "top_k",
 ]

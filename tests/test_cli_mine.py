@@ -112,3 +112,28 @@ def test_ctrl_c_stops_cleanly_and_writes_nothing(tmp_path):
     assert b"interrupted" in seen + err
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["big.txt"]
+
+
+@pytest.mark.parametrize(("flag", "function"), [("--closed", seqmine.closed),
+                                                  ("--maximal", seqmine.maximal)])
+def test_condensed_flags(spmf_file, flag, function):
+    result = invoke("mine", str(spmf_file), "--minsup", "2", flag, "--top", "50")
+    assert result.exit_code == 0, result.output
+    expected = function(seqmine.SequenceDatabase.from_spmf(spmf_file), 2)
+    assert f"{len(expected)} patterns" in result.output
+    assert len(expected) < len(seqmine.mine(seqmine.SequenceDatabase.from_spmf(spmf_file), 2))
+
+
+def test_top_k_flag_needs_no_minsup(spmf_file):
+    result = invoke("mine", str(spmf_file), "--top-k", "2")
+    assert result.exit_code == 0, result.output
+    expected = seqmine.top_k(seqmine.SequenceDatabase.from_spmf(spmf_file), 2)
+    assert f"{len(expected)} patterns" in result.output
+
+
+@pytest.mark.parametrize("args", [["--closed", "--top-k", "3", "--minsup", "2"],
+                                  ["--closed", "--minsup", "2", "-a", "gsp"],
+                                  []])
+def test_conflicting_or_missing_options(spmf_file, args):
+    result = invoke("mine", str(spmf_file), *args)
+    assert result.exit_code == 2 and "Traceback" not in result.output

@@ -46,8 +46,8 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from seqmine.cli import data_commands, mining_commands
-    for module in (data_commands, mining_commands):
+    from seqmine.cli import data_commands, itemset_commands, mining_commands
+    for module in (data_commands, mining_commands, itemset_commands):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -13,7 +13,7 @@ from seqmine.cli.main import friendly_errors
 from seqmine.cli.options import data_options, load_source
 from seqmine.data.database import SequenceDatabase
 from seqmine.errors import InputError
-from seqmine.mining import ALGORITHMS, mine as mine_patterns
+from seqmine.mining import ALGORITHMS, condensed as condensed_miners, mine as mine_patterns
 from seqmine.patterns.patternset import PatternSet
 
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".txt": "spmf", ".spmf": "spmf",
@@ -85,8 +85,9 @@ def write_patterns(patterns: PatternSet, out: Path, fmt: str | None) -> str:
 @click.command("mine")
 @click.argument("source")
 @data_options
-@click.option("--minsup", "-s", required=True,
-              help="Count (5), fraction of sequences (0.01) or percentage (1%).")
+@click.option("--minsup", "-s",
+              help="Count (5), fraction of sequences (0.01) or percentage (1%); with "
+                   "--top-k a floor [default: 1].")
 @click.option("--algorithm", "-a", type=click.Choice(sorted(ALGORITHMS)),
               default="prefixspan", show_default=True)
 @click.option("--max-length", type=click.IntRange(min=1), help="Most items per pattern.")
@@ -98,6 +99,12 @@ def write_patterns(patterns: PatternSet, out: Path, fmt: str | None) -> str:
 @click.option("--exclude", help="Comma-separated items no pattern may hold.")
 @click.option("--max-patterns", type=click.IntRange(min=1),
               help="Stop with a message beyond this many patterns.")
+@click.option("--closed", "condensed", flag_value="closed",
+              help="Only closed patterns (no super-pattern with the same support).")
+@click.option("--maximal", "condensed", flag_value="maximal",
+              help="Only maximal patterns (no frequent super-pattern).")
+@click.option("--top-k", "top_k", type=click.IntRange(min=1),
+              help="The K patterns of highest support (every tie at the K-th kept).")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True,
               help="Threads over first-level prefixes (-1: all cores).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
@@ -110,21 +117,36 @@ def write_patterns(patterns: PatternSet, out: Path, fmt: str | None) -> str:
               help="Patterns to print when no --output is given.")
 @friendly_errors
 def mine(source: str, sequence: str | None, item: str, time_column: str, itemsets: str,
-         minsup: str, algorithm: str, max_length: int | None, max_size: int | None,
+         minsup: str | None, algorithm: str, max_length: int | None, max_size: int | None,
          min_gap: str | None, max_gap: str | None, max_span: str | None,
          must_contain: str | None, exclude: str | None, max_patterns: int | None,
-         jobs: int, output: Path | None, fmt: str | None, progress: bool | None,
+         condensed: str | None, top_k: int | None, jobs: int, output: Path | None, fmt: str | None, progress: bool | None,
          top: int) -> None:
     """Mine the frequent sequential patterns of SOURCE (event log, SPMF file or data set)."""
     started = time.perf_counter()
     db = load_source(source, sequence, item, time_column, itemsets)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    patterns = mine_patterns(
-        db, parse_minsup(minsup), algorithm=algorithm, max_length=max_length,
-        max_size=max_size, min_gap=parse_gap(min_gap), max_gap=parse_gap(max_gap),
-        max_span=parse_gap(max_span), must_contain=parse_items(must_contain, db),
-        exclude=parse_items(exclude, db), max_patterns=max_patterns, n_jobs=jobs,
-        progress=show_progress)
+    if condensed and top_k:
+        raise InputError("choose one of --closed, --maximal and --top-k")
+    if (condensed or top_k) and algorithm != "prefixspan":
+        raise InputError(f"--{condensed or 'top-k'} has its own search; drop --algorithm")
+    if minsup is None and not top_k:
+        raise InputError("--minsup is required (a count, a fraction or a percentage)")
+    options: dict[str, Any] = dict(
+        max_length=max_length, max_size=max_size, min_gap=parse_gap(min_gap),
+        max_gap=parse_gap(max_gap), max_span=parse_gap(max_span),
+        must_contain=parse_items(must_contain, db), exclude=parse_items(exclude, db),
+        max_patterns=max_patterns, n_jobs=jobs, progress=show_progress)
+    if top_k:
+        patterns = condensed_miners.top_k(db, top_k, minsup=parse_minsup(minsup or "1"),
+                                          **options)
+    elif condensed:
+        miner = getattr(condensed_miners, condensed)
+        patterns = miner(db, parse_minsup(minsup), **options)  # type: ignore[arg-type]
+    else:
+        patterns = mine_patterns(db, parse_minsup(minsup), algorithm=algorithm,  # type: ignore[arg-type]
+                                 **options)
+    algorithm = str(patterns.options.get("algorithm", algorithm))
     elapsed = time.perf_counter() - started
     summary = (f"{len(patterns)} patterns from {db.n_sequences} sequences "
                f"(min_count={patterns.min_count}, {algorithm}) in {elapsed:.2f} s")

@@ -1,0 +1,913 @@
+"""Frequent itemset kernels: transactions from the sequence arrays, FP-growth over an
+array-encoded FP-tree, Eclat over tid-lists, and Apriori's level step (join, prune, count).
+
+Items inside the kernels are dense ranks 0..n_ranks-1 of the frequent items (the driver
+picks the order each miner prefers); transactions are CSR with ranks ascending and unique.
+Every miner writes its itemsets as CSR (``out_ptr``, ``out_items`` in any order within an
+itemset, ``out_count``); the driver maps ranks back to codes and sorts canonically.
+"""
+
+import numpy as np
+
+from seqmine._kernels._jit import INTERRUPTED, MEMORY_BUDGET, OK, PATTERN_BUDGET, kernel
+from seqmine._kernels.buffers import grow_i32, grow_i64
+
+# hashing by multiplication modulo the prime 2**31 - 1: no int64 overflow, so the kernels
+# run the same as plain Python (NUMBA_DISABLE_JIT) without overflow warnings
+_PRIME = 2147483647
+_MULT = 48271
+
+
+@kernel
+def _sort_run(values, a, b):
+    """Sort values[a:b] ascending in place (insertion sort for the usual short runs)."""
+    if b - a > 32:
+        values[a:b] = np.sort(values[a:b])
+        return
+    for i in range(a + 1, b):
+        x = values[i]
+        j = i - 1
+        while j >= a and values[j] > x:
+            values[j + 1] = values[j]
+            j -= 1
+        values[j + 1] = x
+
+
+# --- transactions ------------------------------------------------------------------------------
+@kernel
+def sequence_transactions(seq_ptr, evt_ptr, items, n_items):
+    """One transaction per sequence: the union of its events' items, ascending and unique."""
+    n_seq = len(seq_ptr) - 1
+    tx_ptr = np.zeros(n_seq + 1, np.int64)
+    out = np.empty(len(items), np.int32)
+    last = np.full(n_items, -1, np.int64)
+    n = 0
+    for s in range(n_seq):
+        start = n
+        for q in range(evt_ptr[seq_ptr[s]], evt_ptr[seq_ptr[s + 1]]):
+            x = items[q]
+            if last[x] != s:
+                last[x] = s
+                out[n] = x
+                n += 1
+        _sort_run(out, start, n)
+        tx_ptr[s + 1] = n
+    return tx_ptr, out[:n].copy()
+
+
+@kernel
+def relabel_transactions(tx_ptr, tx_items, rank):
+    """Keep the items with ``rank >= 0``, relabelled to their rank and sorted ascending;
+    empty transactions stay (they still count as transactions)."""
+    n_tx = len(tx_ptr) - 1
+    out_ptr = np.zeros(n_tx + 1, np.int64)
+    out = np.empty(len(tx_items), np.int32)
+    n = 0
+    for t in range(n_tx):
+        start = n
+        for q in range(tx_ptr[t], tx_ptr[t + 1]):
+            r = rank[tx_items[q]]
+            if r >= 0:
+                out[n] = r
+                n += 1
+        _sort_run(out, start, n)
+        out_ptr[t + 1] = n
+    return out_ptr, out[:n].copy()
+
+
+@kernel
+def tid_lists(tx_ptr, tx_items, n_ranks):
+    """Vertical layout: for each rank, the ascending ids of the transactions holding it."""
+    counts = np.zeros(n_ranks + 1, np.int64)
+    for q in range(len(tx_items)):
+        counts[tx_items[q] + 1] += 1
+    ptr = np.cumsum(counts)
+    cursor = ptr[:-1].copy()
+    tids = np.empty(len(tx_items), np.int32)
+    for t in range(len(tx_ptr) - 1):
+        for q in range(tx_ptr[t], tx_ptr[t + 1]):
+            x = tx_items[q]
+            tids[cursor[x]] = t
+            cursor[x] += 1
+    return ptr, tids
+
+
+@kernel
+def sort_segments(ptr, values):
+    """Sort each CSR segment of ``values`` ascending, in place."""
+    for k in range(len(ptr) - 1):
+        _sort_run(values, ptr[k], ptr[k + 1])
+
+
+@kernel
+def _intersect(a, a0, a1, b, b0, b1, out, o0, min_count):
+    """a[a0:a1] ∩ b[b0:b1] (both ascending) written at out[o0:]; returns the size, or -1 as
+    soon as min_count can no longer be reached."""
+    i = a0
+    j = b0
+    n = 0
+    while i < a1 and j < b1:
+        if n + min(a1 - i, b1 - j) < min_count:
+            return -1
+        x = a[i]
+        y = b[j]
+        if x == y:
+            out[o0 + n] = x
+            n += 1
+            i += 1
+            j += 1
+        elif x < y:
+            i += 1
+        else:
+            j += 1
+    return n if n >= min_count else -1
+
+
+@kernel
+def _intersect_count(a, a0, a1, b, b0, b1, min_count):
+    """|a[a0:a1] ∩ b[b0:b1]|, or -1 as soon as min_count can no longer be reached."""
+    i = a0
+    j = b0
+    n = 0
+    while i < a1 and j < b1:
+        if n + min(a1 - i, b1 - j) < min_count:
+            return -1
+        x = a[i]
+        y = b[j]
+        if x == y:
+            n += 1
+            i += 1
+            j += 1
+        elif x < y:
+            i += 1
+        else:
+            j += 1
+    return n if n >= min_count else -1
+
+
+# --- output buffer -----------------------------------------------------------------------------
+@kernel
+def _emit(out_ptr, out_items, out_count, n_out, prefix, depth, extra, n_extra, count):
+    """Append itemset prefix[:depth] + extra[:n_extra]; returns the (possibly grown) buffers."""
+    out_ptr = grow_i64(out_ptr, n_out + 2)
+    out_count = grow_i64(out_count, n_out + 1)
+    start = out_ptr[n_out]
+    out_items = grow_i32(out_items, start + depth + n_extra)
+    for j in range(depth):
+        out_items[start + j] = prefix[j]
+    for j in range(n_extra):
+        out_items[start + depth + j] = extra[j]
+    out_ptr[n_out + 1] = start + depth + n_extra
+    out_count[n_out] = count
+    return out_ptr, out_items, out_count
+
+
+# --- FP-growth ---------------------------------------------------------------------------------
+@kernel
+def _hash_slot(keys, stamps, gen, key, mask):
+    """Open-addressing slot of ``key``: where it is (stamps == gen) or the first free slot."""
+    slot = (key % _PRIME) * _MULT % _PRIME & mask
+    while stamps[slot] == gen and keys[slot] != key:
+        slot = (slot + 1) & mask
+    return slot
+
+
+@kernel
+def fp_tree(tx_ptr, tx_items, n_ranks):
+    """FP-tree of the transactions (ranks ascending = most frequent first when the driver
+    ranks by support). Node 0 is the root. Returns (parent, item, count, hdr_ptr,
+    hdr_nodes): the nodes of rank r are hdr_nodes[hdr_ptr[r]:hdr_ptr[r+1]]."""
+    cap = len(tx_items) + 1
+    parent = np.empty(cap, np.int32)
+    item = np.empty(cap, np.int32)
+    count = np.zeros(cap, np.int64)
+    parent[0] = -1
+    item[0] = -1
+    n = 1
+    size = 16
+    while size < 2 * cap:
+        size *= 2
+    mask = size - 1
+    keys = np.empty(size, np.int64)
+    vals = np.empty(size, np.int32)
+    stamps = np.zeros(size, np.int8)
+    for t in range(len(tx_ptr) - 1):
+        node = 0
+        for q in range(tx_ptr[t], tx_ptr[t + 1]):
+            y = tx_items[q]
+            key = np.int64(node) * n_ranks + y
+            slot = _hash_slot(keys, stamps, 1, key, mask)
+            if stamps[slot] != 1:
+                stamps[slot] = 1
+                keys[slot] = key
+                vals[slot] = n
+                parent[n] = node
+                item[n] = y
+                n += 1
+            node = vals[slot]
+            count[node] += 1
+    hdr_count = np.zeros(n_ranks + 1, np.int64)
+    for v in range(1, n):
+        hdr_count[item[v] + 1] += 1
+    hdr_ptr = np.cumsum(hdr_count)
+    cursor = hdr_ptr[:-1].copy()
+    hdr_nodes = np.empty(n - 1, np.int32)
+    for v in range(1, n):
+        hdr_nodes[cursor[item[v]]] = v
+        cursor[item[v]] += 1
+    return parent[:n].copy(), item[:n].copy(), count[:n].copy(), hdr_ptr, hdr_nodes
+
+
+@kernel
+def _prefix_counts(src_parent, src_item, src_count, nodes, hb, he, cond_sup, touched):
+    """Per item, the summed counts of the prefix paths of nodes[hb:he] (the conditional
+    pattern base). Returns (n_touched, total path length)."""
+    n_touched = 0
+    total = 0
+    for h in range(hb, he):
+        v = nodes[h]
+        c = src_count[v]
+        u = src_parent[v]
+        while u >= 0 and src_item[u] >= 0:
+            y = src_item[u]
+            if cond_sup[y] == 0:
+                touched[n_touched] = y
+                n_touched += 1
+            cond_sup[y] += c
+            total += 1
+            u = src_parent[u]
+    return n_touched, total
+
+
+@kernel
+def _build_conditional(src_parent, src_item, src_count, nodes, hb, he, cond_sup, min_count,
+                       n_ranks, dst_parent, dst_item, dst_count, nb, keys, vals, stamps, gen,
+                       mask, path, n_child):
+    """Conditional FP-tree of the prefix paths of nodes[hb:he], frequent items only, written
+    at dst[nb:]; a node's parent is -1 for the (implicit) root. Returns (ne, single_path)."""
+    ne = nb
+    single = True
+    for h in range(hb, he):
+        v = nodes[h]
+        c = src_count[v]
+        n_path = 0
+        u = src_parent[v]
+        while u >= 0 and src_item[u] >= 0:
+            y = src_item[u]
+            if cond_sup[y] >= min_count:
+                path[n_path] = y
+                n_path += 1
+            u = src_parent[u]
+        node = -1
+        for j in range(n_path - 1, -1, -1):
+            y = path[j]
+            key = (np.int64(node) + 1) * n_ranks + y
+            slot = _hash_slot(keys, stamps, gen, key, mask)
+            if stamps[slot] != gen:
+                stamps[slot] = gen
+                keys[slot] = key
+                vals[slot] = ne
+                dst_parent[ne] = node
+                dst_item[ne] = y
+                dst_count[ne] = 0
+                n_child[ne - nb] = 0
+                if node >= 0:
+                    n_child[node - nb] += 1
+                    if n_child[node - nb] > 1:
+                        single = False
+                elif ne > nb:
+                    single = False  # a second child of the root
+                ne += 1
+            node = vals[slot]
+            dst_count[node] += c
+    return ne, single
+
+
+@kernel
+def fpgrowth(g_parent, g_item, g_count, g_hdr_ptr, g_hdr_nodes, n_ranks, roots, min_count,
+             max_len, max_itemsets, max_bytes, cancel):
+    """Frequent itemsets whose least frequent item (highest rank) is in ``roots``
+    (Han, Pei & Yin 2000), depth-first with an explicit stack of conditional trees.
+
+    Conditional trees live in one arena (node arrays + per-tree header lists) released on
+    pop; a single-path tree is expanded into all its combinations directly.
+    Returns (status, out_ptr, out_items, out_count).
+    """
+    out_ptr = np.zeros(1024, np.int64)
+    out_items = np.empty(4096, np.int32)
+    out_count = np.empty(1024, np.int64)
+    n_out = 0
+    # arena of conditional trees
+    A_parent = np.empty(1024, np.int32)
+    A_item = np.empty(1024, np.int32)
+    A_count = np.empty(1024, np.int64)
+    # header arena: per tree the items (rank ascending), their node lists and supports
+    H_item = np.empty(256, np.int32)
+    H_beg = np.empty(256, np.int64)
+    H_end = np.empty(256, np.int64)
+    H_sup = np.empty(256, np.int64)
+    H_nodes = np.empty(1024, np.int32)
+    # frames
+    F_hb = np.empty(64, np.int64)
+    F_cur = np.empty(64, np.int64)
+    F_atop = np.empty(64, np.int64)
+    F_htop = np.empty(64, np.int64)
+    F_ntop = np.empty(64, np.int64)
+    prefix = np.empty(64, np.int32)
+    combo = np.empty(64, np.int32)
+    extra = np.empty(64, np.int32)
+    cond_sup = np.zeros(n_ranks, np.int64)
+    touched = np.empty(n_ranks, np.int32)
+    node_seen = np.zeros(n_ranks, np.int64)
+    path = np.empty(max(n_ranks, 1), np.int32)
+    n_child = np.empty(1024, np.int32)
+    keys = np.empty(1024, np.int64)
+    vals = np.empty(1024, np.int32)
+    stamps = np.zeros(1024, np.int8)
+    gen = 0
+    status = OK
+    a_top = 0
+    h_top = 0
+    n_top = 0
+
+    for x in roots:
+        support = g_count[g_hdr_nodes[g_hdr_ptr[x]:g_hdr_ptr[x + 1]]].sum()
+        if support < min_count:
+            continue
+        d = 0  # number of open frames (conditional trees)
+        depth = 0  # prefix length
+        # the root step works on the global tree; deeper steps on arena trees
+        use_global = True
+        cur_item = x
+        cur_sup = support
+        cur_hb = g_hdr_ptr[x]
+        cur_he = g_hdr_ptr[x + 1]
+        while True:
+            if cur_item >= 0:
+                # emit prefix + cur_item, then open its conditional tree
+                prefix = grow_i32(prefix, depth + 1)
+                prefix[depth] = cur_item
+                out_ptr, out_items, out_count = _emit(out_ptr, out_items, out_count, n_out,
+                                                      prefix, depth + 1, extra, 0, cur_sup)
+                n_out += 1
+                if n_out > max_itemsets:
+                    status = PATTERN_BUDGET
+                    break
+                if (n_out & 4095) == 0 and cancel[0] != 0:
+                    status = INTERRUPTED
+                    break
+                if depth + 1 < max_len:
+                    if use_global:
+                        n_touched, total = _prefix_counts(g_parent, g_item, g_count,
+                                                          g_hdr_nodes, cur_hb, cur_he,
+                                                          cond_sup, touched)
+                    else:
+                        n_touched, total = _prefix_counts(A_parent, A_item, A_count, H_nodes,
+                                                          cur_hb, cur_he, cond_sup, touched)
+                    # frequent items of the conditional base, rank ascending
+                    ts = np.sort(touched[:n_touched])
+                    n_freq = 0
+                    for y in ts:
+                        if cond_sup[y] >= min_count:
+                            n_freq += 1
+                    ne = a_top
+                    single = True
+                    if n_freq > 0:
+                        A_parent = grow_i32(A_parent, a_top + total)
+                        A_item = grow_i32(A_item, a_top + total)
+                        A_count = grow_i64(A_count, a_top + total)
+                        n_child = grow_i32(n_child, total)
+                        size = 16
+                        while size < 2 * total:
+                            size *= 2
+                        if size > len(keys):
+                            keys = np.empty(size, np.int64)
+                            vals = np.empty(size, np.int32)
+                            stamps = np.zeros(size, np.int8)
+                            gen = 0
+                        gen += 1
+                        if gen == 127:
+                            stamps[:] = 0
+                            gen = 1
+                        mask = len(keys) - 1
+                        if use_global:
+                            ne, single = _build_conditional(
+                                g_parent, g_item, g_count, g_hdr_nodes, cur_hb, cur_he,
+                                cond_sup, min_count, n_ranks, A_parent, A_item, A_count, a_top,
+                                keys, vals, stamps, gen, mask, path, n_child)
+                        else:
+                            ne, single = _build_conditional(
+                                A_parent, A_item, A_count, H_nodes, cur_hb, cur_he,
+                                cond_sup, min_count, n_ranks, A_parent, A_item, A_count, a_top,
+                                keys, vals, stamps, gen, mask, path, n_child)
+                    if n_freq > 0 and single:
+                        # one path y_0..y_m (root to leaf, counts falling): every subset,
+                        # whose support is the count of its deepest node
+                        m = ne - a_top
+                        limit = max_len - depth - 1
+                        combo = grow_i32(combo, m + 1)
+                        extra = grow_i32(extra, m + 1)
+                        for j in range(m):
+                            cnt_j = A_count[a_top + j]
+                            # combinations of size s of the j nodes above, plus node j
+                            for s in range(0, min(j, limit - 1) + 1):
+                                for c in range(s):
+                                    combo[c] = c
+                                while True:
+                                    for c in range(s):
+                                        extra[c] = A_item[a_top + combo[c]]
+                                    extra[s] = A_item[a_top + j]
+                                    out_ptr, out_items, out_count = _emit(
+                                        out_ptr, out_items, out_count, n_out, prefix,
+                                        depth + 1, extra, s + 1, cnt_j)
+                                    n_out += 1
+                                    if n_out > max_itemsets:
+                                        status = PATTERN_BUDGET
+                                        break
+                                    # next combination of s out of j
+                                    c = s - 1
+                                    while c >= 0 and combo[c] == j - s + c:
+                                        c -= 1
+                                    if c < 0:
+                                        break
+                                    combo[c] += 1
+                                    for c2 in range(c + 1, s):
+                                        combo[c2] = combo[c2 - 1] + 1
+                                if status != OK:
+                                    break
+                            if status != OK:
+                                break
+                        if status != OK:
+                            break
+                        for y in ts:
+                            cond_sup[y] = 0
+                    elif n_freq > 0:
+                        # header of the new tree: its items and node lists
+                        H_item = grow_i32(H_item, h_top + n_freq)
+                        H_beg = grow_i64(H_beg, h_top + n_freq)
+                        H_end = grow_i64(H_end, h_top + n_freq)
+                        H_sup = grow_i64(H_sup, h_top + n_freq)
+                        H_nodes = grow_i32(H_nodes, n_top + (ne - a_top))
+                        for v in range(a_top, ne):
+                            node_seen[A_item[v]] += 1
+                        hb = h_top
+                        pos = n_top
+                        for y in ts:
+                            if cond_sup[y] >= min_count:
+                                H_item[h_top] = y
+                                H_beg[h_top] = pos
+                                H_end[h_top] = pos
+                                H_sup[h_top] = cond_sup[y]
+                                pos += node_seen[y]
+                                node_seen[y] = h_top  # reuse as the header slot of y
+                                h_top += 1
+                        for v in range(a_top, ne):
+                            h = node_seen[A_item[v]]
+                            H_nodes[H_end[h]] = v
+                            H_end[h] += 1
+                        for y in ts:
+                            cond_sup[y] = 0
+                            node_seen[y] = 0
+                        if d == len(F_hb):
+                            F_hb = grow_i64(F_hb, d + 1)
+                            F_cur = grow_i64(F_cur, d + 1)
+                            F_atop = grow_i64(F_atop, d + 1)
+                            F_htop = grow_i64(F_htop, d + 1)
+                            F_ntop = grow_i64(F_ntop, d + 1)
+                        F_hb[d] = hb
+                        F_cur[d] = h_top  # items are taken from the top down
+                        F_atop[d] = a_top
+                        F_htop[d] = hb
+                        F_ntop[d] = n_top
+                        a_top = ne
+                        n_top = pos
+                        d += 1
+                        depth += 1
+                        use_global = False
+                        used = (len(A_parent) * 16 + len(H_item) * 28 + len(H_nodes) * 4
+                                + len(keys) * 13 + len(out_items) * 4 + len(out_ptr) * 16)
+                        if used > max_bytes:
+                            status = MEMORY_BUDGET
+                            break
+                    else:
+                        for y in ts:
+                            cond_sup[y] = 0
+            # next item of the innermost open tree, or pop it
+            if d == 0:
+                break
+            top = d - 1
+            if F_cur[top] > F_hb[top]:
+                F_cur[top] -= 1
+                h = F_cur[top]
+                cur_item = H_item[h]
+                cur_sup = H_sup[h]
+                cur_hb = H_beg[h]
+                cur_he = H_end[h]
+            else:
+                a_top = F_atop[top]
+                h_top = F_htop[top]
+                n_top = F_ntop[top]
+                d -= 1
+                depth -= 1
+                cur_item = -1
+        if status != OK:
+            break
+    return (status, out_ptr[:n_out + 1].copy(), out_items[:out_ptr[n_out]].copy(),
+            out_count[:n_out].copy())
+
+
+# --- Eclat -----------------------------------------------------------------------------------
+@kernel
+def eclat(tid_ptr, tids, roots, n_ranks, min_count, max_len, max_itemsets, max_bytes, cancel):
+    """Frequent itemsets whose first item (lowest rank) is in ``roots`` (Zaki 2000):
+    depth-first over equivalence classes, tid-list intersections with early abort.
+    Returns (status, out_ptr, out_items, out_count)."""
+    out_ptr = np.zeros(1024, np.int64)
+    out_items = np.empty(4096, np.int32)
+    out_count = np.empty(1024, np.int64)
+    n_out = 0
+    # members of open classes: item, tid-list range in T
+    M_item = np.empty(256, np.int32)
+    M_b = np.empty(256, np.int64)
+    M_e = np.empty(256, np.int64)
+    T = np.empty(4096, np.int32)
+    F_mb = np.empty(64, np.int64)
+    F_me = np.empty(64, np.int64)
+    F_cur = np.empty(64, np.int64)
+    F_ttop = np.empty(64, np.int64)
+    prefix = np.empty(64, np.int32)
+    extra = np.empty(1, np.int32)
+    status = OK
+    for a in roots:
+        n_a = tid_ptr[a + 1] - tid_ptr[a]
+        if n_a < min_count:
+            continue
+        prefix[0] = a
+        out_ptr, out_items, out_count = _emit(out_ptr, out_items, out_count, n_out, prefix,
+                                              1, extra, 0, n_a)
+        n_out += 1
+        if n_out > max_itemsets:
+            status = PATTERN_BUDGET
+            break
+        if max_len <= 1:
+            continue
+        # class of {a}: b > a with tid(a) ∩ tid(b) frequent
+        m_top = 0
+        t_top = 0
+        for b in range(a + 1, n_ranks):
+            T = grow_i32(T, t_top + n_a)
+            n = _intersect(tids, tid_ptr[a], tid_ptr[a + 1], tids, tid_ptr[b], tid_ptr[b + 1],
+                           T, t_top, min_count)
+            if n >= 0:
+                M_item = grow_i32(M_item, m_top + 1)
+                M_b = grow_i64(M_b, m_top + 1)
+                M_e = grow_i64(M_e, m_top + 1)
+                M_item[m_top] = b
+                M_b[m_top] = t_top
+                M_e[m_top] = t_top + n
+                m_top += 1
+                t_top += n
+        if m_top == 0:
+            continue
+        d = 0
+        F_mb[0] = 0
+        F_me[0] = m_top
+        F_cur[0] = 0
+        F_ttop[0] = 0
+        d = 1
+        while d > 0:
+            top = d - 1
+            if F_cur[top] == F_me[top]:
+                m_top = F_mb[top]
+                t_top = F_ttop[top]
+                d -= 1
+                continue
+            m = F_cur[top]
+            F_cur[top] = m + 1
+            depth = top + 1  # prefix length of this class
+            prefix[depth] = M_item[m]
+            out_ptr, out_items, out_count = _emit(out_ptr, out_items, out_count, n_out, prefix,
+                                                  depth + 1, extra, 0, M_e[m] - M_b[m])
+            n_out += 1
+            if n_out > max_itemsets:
+                status = PATTERN_BUDGET
+                break
+            if (n_out & 4095) == 0 and cancel[0] != 0:
+                status = INTERRUPTED
+                break
+            if depth + 1 >= max_len or m + 1 == F_me[top]:
+                continue
+            mb = m_top
+            tb = t_top
+            for m2 in range(m + 1, F_me[top]):
+                T = grow_i32(T, t_top + (M_e[m] - M_b[m]))
+                n = _intersect(T, M_b[m], M_e[m], T, M_b[m2], M_e[m2], T, t_top, min_count)
+                if n >= 0:
+                    M_item = grow_i32(M_item, m_top + 1)
+                    M_b = grow_i64(M_b, m_top + 1)
+                    M_e = grow_i64(M_e, m_top + 1)
+                    M_item[m_top] = M_item[m2]
+                    M_b[m_top] = t_top
+                    M_e[m_top] = t_top + n
+                    m_top += 1
+                    t_top += n
+            if m_top > mb:
+                if d == len(F_mb):
+                    F_mb = grow_i64(F_mb, d + 1)
+                    F_me = grow_i64(F_me, d + 1)
+                    F_cur = grow_i64(F_cur, d + 1)
+                    F_ttop = grow_i64(F_ttop, d + 1)
+                if depth + 1 >= len(prefix):
+                    prefix = grow_i32(prefix, depth + 2)
+                F_mb[d] = mb
+                F_me[d] = m_top
+                F_cur[d] = mb
+                F_ttop[d] = tb
+                d += 1
+                used = len(T) * 4 + len(M_item) * 20 + len(out_items) * 4 + len(out_ptr) * 16
+                if used > max_bytes:
+                    status = MEMORY_BUDGET
+                    break
+        if status != OK:
+            break
+    return (status, out_ptr[:n_out + 1].copy(), out_items[:out_ptr[n_out]].copy(),
+            out_count[:n_out].copy())
+
+
+# --- Apriori -----------------------------------------------------------------------------------
+@kernel
+def _row_less(rows, i, cand, skip, width):
+    """rows[i] < cand-without-position-skip, lexicographically (both ``width`` long)."""
+    c = 0
+    for j in range(width):
+        if c == skip:
+            c += 1
+        if rows[i, j] != cand[c]:
+            return rows[i, j] < cand[c]
+        c += 1
+    return False
+
+
+@kernel
+def _row_equal(rows, i, cand, skip, width):
+    c = 0
+    for j in range(width):
+        if c == skip:
+            c += 1
+        if rows[i, j] != cand[c]:
+            return False
+        c += 1
+    return True
+
+
+@kernel
+def apriori_level(prev, tid_ptr, tids, parents, min_count, max_candidates, max_bytes, cancel):
+    """One Apriori level (Agrawal & Srikant 1994): join the frequent (k-1)-itemsets ``prev``
+    (rows ascending, lexicographically sorted) that share their first k-2 items, prune
+    candidates with an infrequent (k-1)-subset, and count the rest by intersecting the
+    parent's tid-list with the new item's. Only parents ``parents`` are joined here.
+    Returns (status, rows (n, k), counts) in lexicographic order."""
+    n_prev = prev.shape[0]
+    w = prev.shape[1]
+    k = w + 1
+    out = np.empty((64, k), np.int32)
+    counts = np.empty(64, np.int64)
+    n_out = 0
+    cand = np.empty(k, np.int32)
+    buf_a = np.empty(16, np.int32)
+    buf_b = np.empty(16, np.int32)
+    status = OK
+    n_candidates = 0
+    for i in parents:
+        # tid-list of the parent itemset prev[i]
+        x0 = prev[i, 0]
+        buf_a = grow_i32(buf_a, tid_ptr[x0 + 1] - tid_ptr[x0])
+        buf_b = grow_i32(buf_b, tid_ptr[x0 + 1] - tid_ptr[x0])
+        n_par = tid_ptr[x0 + 1] - tid_ptr[x0]
+        buf_a[:n_par] = tids[tid_ptr[x0]:tid_ptr[x0 + 1]]
+        for j in range(1, w):
+            x = prev[i, j]
+            n_par = _intersect(buf_a, 0, n_par, tids, tid_ptr[x], tid_ptr[x + 1], buf_b, 0, 0)
+            buf_a, buf_b = buf_b, buf_a
+        for j in range(i + 1, n_prev):
+            same = True
+            for c in range(w - 1):
+                if prev[j, c] != prev[i, c]:
+                    same = False
+                    break
+            if not same:
+                break
+            for c in range(w):
+                cand[c] = prev[i, c]
+            cand[w] = prev[j, w - 1]
+            # every (k-1)-subset must be frequent; dropping the last or second-last item
+            # gives the two joined rows, so check the others by binary search
+            ok = True
+            for skip in range(k - 2):
+                lo = 0
+                hi = n_prev
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if _row_less(prev, mid, cand, skip, w):
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if lo == n_prev or not _row_equal(prev, lo, cand, skip, w):
+                    ok = False
+                    break
+            if not ok:
+                continue
+            n_candidates += 1
+            y = cand[w]
+            n = _intersect_count(buf_a, 0, n_par, tids, tid_ptr[y], tid_ptr[y + 1], min_count)
+            if n >= 0:
+                if n_out == out.shape[0]:
+                    bigger = np.empty((2 * n_out, k), np.int32)
+                    bigger[:n_out] = out
+                    out = bigger
+                    counts = grow_i64(counts, 2 * n_out)
+                for c in range(k):
+                    out[n_out, c] = cand[c]
+                counts[n_out] = n
+                n_out += 1
+                if n_out > max_candidates:
+                    status = PATTERN_BUDGET
+                    break
+        if status != OK:
+            break
+        if cancel[0] != 0:
+            status = INTERRUPTED
+            break
+        if out.shape[0] * k * 4 + len(buf_a) * 8 > max_bytes:
+            status = MEMORY_BUDGET
+            break
+    return status, out[:n_out].copy(), counts[:n_out].copy()
+
+
+# --- association rules --------------------------------------------------------------------------
+@kernel
+def _itemset_hash(items, a, b):
+    """Polynomial hash of items[a:b] modulo 2**31 - 1."""
+    h = np.int64(0)
+    for q in range(a, b):
+        h = (h * _MULT + np.int64(items[q]) + 1) % _PRIME
+    return h * _MULT % _PRIME
+
+
+@kernel
+def _find(keys_ptr, keys_items, table, mask, items, a, b):
+    """Index of the itemset items[a:b] in the hash table of itemsets, or -1."""
+    slot = _itemset_hash(items, a, b) & mask
+    while table[slot] >= 0:
+        k = table[slot]
+        if keys_ptr[k + 1] - keys_ptr[k] == b - a:
+            same = True
+            for q in range(b - a):
+                if keys_items[keys_ptr[k] + q] != items[a + q]:
+                    same = False
+                    break
+            if same:
+                return k
+        slot = (slot + 1) & mask
+    return -1
+
+
+@kernel
+def itemset_index(item_ptr, items):
+    """Open-addressing hash table over the itemsets (items ascending within each)."""
+    n = len(item_ptr) - 1
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    mask = size - 1
+    table = np.full(size, -1, np.int64)
+    for k in range(n):
+        slot = _itemset_hash(items, item_ptr[k], item_ptr[k + 1]) & mask
+        while table[slot] >= 0:
+            slot = (slot + 1) & mask
+        table[slot] = k
+    return table, mask
+
+
+@kernel
+def rule_metric(metric, n_ac, n_a, n_c, n_tx):
+    """One of the association-rule metrics from the three counts (same formulas as the
+    driver's vectorised columns)."""
+    s_ac = n_ac / n_tx
+    s_a = n_a / n_tx
+    s_c = n_c / n_tx
+    conf = n_ac / n_a
+    if metric == 0:
+        return s_ac
+    if metric == 1:
+        return conf
+    if metric == 2:
+        return conf / s_c
+    if metric == 3:
+        return s_ac - s_a * s_c
+    if metric == 4:
+        if conf >= 1.0:
+            return np.inf
+        return (1.0 - s_c) / (1.0 - conf)
+    if metric == 5:
+        den = max(s_ac * (1.0 - s_a), s_a * (s_c - s_ac))
+        if den == 0.0:
+            return 0.0
+        return (s_ac - s_a * s_c) / den
+    if metric == 6:
+        return s_ac / (s_a + s_c - s_ac)
+    if metric == 7:
+        den = 1.0 - s_c
+        if den == 0.0:
+            return 0.0
+        return (conf - s_c) / den
+    if metric == 8:
+        return (conf + n_ac / n_c) / 2.0
+    if metric == 9:
+        return s_a
+    if metric == 10:
+        return s_c
+    return 1.0  # representativity: no missing values, so always 1
+
+
+@kernel
+def association_rules(item_ptr, items, count, table, mask, n_tx, metric, min_threshold,
+                      max_rules, max_len):
+    """Every rule A -> C with A | C a listed itemset, A and C non-empty and disjoint, whose
+    metric reaches ``min_threshold``. Antecedents of an itemset come by size (largest first)
+    then lexicographically. Itemsets longer than ``max_len`` are skipped by the driver's
+    check. Returns (status, itemset, ant_ptr, ant_items, cons_ptr, cons_items, n_a, n_c)."""
+    n = len(item_ptr) - 1
+    r_set = np.empty(1024, np.int64)
+    r_na = np.empty(1024, np.int64)
+    r_nc = np.empty(1024, np.int64)
+    a_ptr = np.zeros(1025, np.int64)
+    a_items = np.empty(4096, np.int32)
+    c_ptr = np.zeros(1025, np.int64)
+    c_items = np.empty(4096, np.int32)
+    n_rules = 0
+    status = OK
+    combo = np.empty(max_len + 1, np.int64)
+    ant = np.empty(max_len + 1, np.int32)
+    cons = np.empty(max_len + 1, np.int32)
+    inside = np.zeros(max_len + 1, np.bool_)
+    for k in range(n):
+        b0 = item_ptr[k]
+        size = item_ptr[k + 1] - b0
+        if size < 2:
+            continue
+        for r in range(size - 1, 0, -1):
+            for c in range(r):
+                combo[c] = c
+            while True:
+                for c in range(size):
+                    inside[c] = False
+                for c in range(r):
+                    inside[combo[c]] = True
+                na = 0
+                nc = 0
+                for c in range(size):
+                    if inside[c]:
+                        ant[na] = items[b0 + c]
+                        na += 1
+                    else:
+                        cons[nc] = items[b0 + c]
+                        nc += 1
+                ia = _find(item_ptr, items, table, mask, ant, 0, na)
+                ic = _find(item_ptr, items, table, mask, cons, 0, nc)
+                if ia >= 0 and ic >= 0:
+                    score = rule_metric(metric, count[k], count[ia], count[ic], n_tx)
+                    if score >= min_threshold:
+                        r_set = grow_i64(r_set, n_rules + 1)
+                        r_na = grow_i64(r_na, n_rules + 1)
+                        r_nc = grow_i64(r_nc, n_rules + 1)
+                        a_ptr = grow_i64(a_ptr, n_rules + 2)
+                        c_ptr = grow_i64(c_ptr, n_rules + 2)
+                        a_items = grow_i32(a_items, a_ptr[n_rules] + na)
+                        c_items = grow_i32(c_items, c_ptr[n_rules] + nc)
+                        a_items[a_ptr[n_rules]:a_ptr[n_rules] + na] = ant[:na]
+                        c_items[c_ptr[n_rules]:c_ptr[n_rules] + nc] = cons[:nc]
+                        a_ptr[n_rules + 1] = a_ptr[n_rules] + na
+                        c_ptr[n_rules + 1] = c_ptr[n_rules] + nc
+                        r_set[n_rules] = k
+                        r_na[n_rules] = count[ia]
+                        r_nc[n_rules] = count[ic]
+                        n_rules += 1
+                        if n_rules > max_rules:
+                            status = PATTERN_BUDGET
+                            break
+                c = r - 1
+                while c >= 0 and combo[c] == size - r + c:
+                    c -= 1
+                if c < 0:
+                    break
+                combo[c] += 1
+                for c2 in range(c + 1, r):
+                    combo[c2] = combo[c2 - 1] + 1
+            if status != OK:
+                break
+        if status != OK:
+            break
+    return (status, r_set[:n_rules].copy(), a_ptr[:n_rules + 1].copy(),
+            a_items[:a_ptr[n_rules]].copy(), c_ptr[:n_rules + 1].copy(),
+            c_items[:c_ptr[n_rules]].copy(), r_na[:n_rules].copy(), r_nc[:n_rules].copy())
