@@ -7,12 +7,19 @@ from typing import Any
 
 from seqmine.data.database import SequenceDatabase
 from seqmine.errors import InputError
+from seqmine.mining.auto import auto
+from seqmine.mining.gsp import gsp
 from seqmine.mining.prefixspan import prefixspan
+from seqmine.mining.spade import spade, spam
 from seqmine.options import Budget, Constraints
 from seqmine.patterns.patternset import PatternSet
 
 ALGORITHMS: dict[str, Callable[..., PatternSet]] = {
     "prefixspan": prefixspan,
+    "gsp": gsp,
+    "spade": spade,
+    "spam": spam,
+    "auto": auto,
 }
 
 
@@ -21,7 +28,8 @@ def mine(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "prefixs
          max_gap: Any = None, max_span: Any = None, must_contain: Any = (),
          exclude: Any = (), gap_unit: str | None = None, max_patterns: int | None = None, max_memory: int | None = None,
          n_jobs: int | None = 1, progress: bool = False,
-         return_partial: bool = False) -> PatternSet:
+         return_partial: bool = False, backend: str = "local", client: Any = None
+         ) -> PatternSet:
     """Frequent sequential patterns of ``db`` (DESIGN.md semantics).
 
     minsup: int >= 1 (absolute count) or float in (0, 1] (fraction of sequences, rounded
@@ -30,6 +38,9 @@ def mine(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "prefixs
     times). must_contain / exclude: item ids that every pattern must hold / never holds.
     max_patterns / max_memory: budgets that stop the run with BudgetExceededError.
     n_jobs: threads over first-level prefixes (-1: all cores); output is the same for any.
+    backend: "local", or "dask" to mine on the Dask cluster of ``client`` (default: the
+    current client); then ``db`` may also be a Parquet path or a ParquetSource, the
+    algorithm is prefixspan, and the result equals the local one (needs seqmine[dask]).
     """
     try:
         miner = ALGORITHMS[algorithm]
@@ -41,6 +52,17 @@ def mine(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "prefixs
                               must_contain=tuple(must_contain), exclude=tuple(exclude),
                               gap_unit=gap_unit)
     budget = Budget(max_patterns=max_patterns, max_memory=max_memory)
+    if backend == "dask":
+        if algorithm != "prefixspan":
+            raise InputError(f"backend='dask' runs algorithm='prefixspan' only, got "
+                             f"{algorithm!r}")
+        from seqmine.mining.distributed import prefixspan_dask  # needs the dask extra
+        return prefixspan_dask(db, minsup, client=client, constraints=constraints,
+                               budget=budget, progress=progress,
+                               return_partial=return_partial)
+    if backend != "local" or client is not None:
+        raise InputError(f"backend must be 'local' or 'dask' (client= goes with 'dask'), "
+                         f"got backend={backend!r}")
     return miner(db, minsup, constraints=constraints, budget=budget, n_jobs=n_jobs,
                  progress=progress, return_partial=return_partial)
 
