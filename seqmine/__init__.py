@@ -8,6 +8,7 @@ from seqmine import datasets
 from seqmine.data.build import read_events
 from seqmine.data.codebook import Codebook
 from seqmine.data.database import SequenceArrays, SequenceDatabase
+from seqmine.data.split import Split, split
 from seqmine.errors import (
     BudgetExceededError,
     FormatVersionError,
@@ -25,6 +26,10 @@ from seqmine.mining.itemsets import (
 )
 from seqmine.options import Budget, Constraints
 from seqmine.patterns.patternset import PatternSet
+from seqmine.recommend import PopularityRecommender
+
+# after the subpackage import above, so that seqmine.evaluate is the function
+from seqmine.evaluate import evaluate  # noqa: E402  (isort: skip)
 
 __version__ = "0.1.0"
 
@@ -40,15 +45,19 @@ __all__ = [
     "ItemsetTable",
     "MiningInterrupted",
     "PatternSet",
+    "PopularityRecommender",
     "SeqmineError",
     "SequenceArrays",
     "SequenceDatabase",
+    "Split",
     "__version__",
     "association_rules",
     "closed",
+    "evaluate",
     "itemsets",
     "maximal",
     "mine",
     "read_events",
+    "split",
     "top_k",
 ]

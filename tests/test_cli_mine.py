@@ -33,7 +33,7 @@ def invoke(*args: str):
 def test_mine_prints_top_patterns_and_summary(spmf_file):
     result = invoke("mine", str(spmf_file), "--minsup", "2")
     assert result.exit_code == 0
-    assert "8 patterns from 3 sequences (min_count=2, prefixspan)" in result.output
+    assert "8 patterns from 3 sequences (min_count=2, auto: " in result.output
     assert "[[1], [3], [4]]" in result.output
 
 

@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 
 import seqmine
-from seqmine import BudgetExceededError, InputError, SequenceDatabase, mine
+from seqmine import BudgetExceededError, InputError, SequenceDatabase
 from tests.reference import brute_force
+
+
+def mine(db, minsup, **options):
+    """seqmine.mine pinned to PrefixSpan (the default algorithm is "auto")."""
+    return seqmine.mine(db, minsup, **{"algorithm": "prefixspan", **options})
 
 
 def as_dict(patterns: seqmine.PatternSet) -> dict:

@@ -51,6 +51,6 @@ def test_reference_table_is_readable():
                          ids=[f"{r[0]}-{r[1]:g}" for r in ROWS])
 def test_prefixspan_matches_reference_counts(name, relative, absolute, count):
     db = database(name)
-    patterns = mine(db, relative)
+    patterns = mine(db, relative, algorithm="prefixspan")
     assert patterns.min_count == absolute
     assert len(patterns) == count

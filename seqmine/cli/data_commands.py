@@ -11,7 +11,7 @@ import click
 import numpy as np
 import pyarrow as pa
 
-from seqmine.cli.main import friendly_errors
+from seqmine.cli.errors import friendly_errors
 from seqmine.cli.options import data_options, load_source, resolve_source
 from seqmine.data.database import SequenceDatabase
 from seqmine.errors import InputError

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from seqmine.cli.main import friendly_errors
+from seqmine.cli.errors import friendly_errors
 from seqmine.cli.mining_commands import parse_minsup
 from seqmine.cli.options import data_options, load_source
 from seqmine.errors import InputError

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from seqmine.cli.main import friendly_errors
+from seqmine.cli.errors import friendly_errors
 from seqmine.cli.options import data_options, load_source
 from seqmine.data.database import SequenceDatabase
 from seqmine.errors import InputError
@@ -89,7 +89,8 @@ def write_patterns(patterns: PatternSet, out: Path, fmt: str | None) -> str:
               help="Count (5), fraction of sequences (0.01) or percentage (1%); with "
                    "--top-k a floor [default: 1].")
 @click.option("--algorithm", "-a", type=click.Choice(sorted(ALGORITHMS)),
-              default="prefixspan", show_default=True)
+              default="auto", show_default=True,
+              help="Miner; 'auto' picks the fastest for the data (all give the same result).")
 @click.option("--max-length", type=click.IntRange(min=1), help="Most items per pattern.")
 @click.option("--max-size", type=click.IntRange(min=1), help="Most itemsets per pattern.")
 @click.option("--min-gap", help="Least gap between matched events: positions or a duration.")
@@ -128,7 +129,7 @@ def mine(source: str, sequence: str | None, item: str, time_column: str, itemset
     show_progress = sys.stderr.isatty() if progress is None else progress
     if condensed and top_k:
         raise InputError("choose one of --closed, --maximal and --top-k")
-    if (condensed or top_k) and algorithm != "prefixspan":
+    if (condensed or top_k) and algorithm != "auto":
         raise InputError(f"--{condensed or 'top-k'} has its own search; drop --algorithm")
     if minsup is None and not top_k:
         raise InputError("--minsup is required (a count, a fraction or a percentage)")
@@ -147,6 +148,8 @@ def mine(source: str, sequence: str | None, item: str, time_column: str, itemset
         patterns = mine_patterns(db, parse_minsup(minsup), algorithm=algorithm,  # type: ignore[arg-type]
                                  **options)
     algorithm = str(patterns.options.get("algorithm", algorithm))
+    if "chosen_algorithm" in patterns.options:
+        algorithm = f"auto: {patterns.options['chosen_algorithm']}"
     elapsed = time.perf_counter() - started
     summary = (f"{len(patterns)} patterns from {db.n_sequences} sequences "
                f"(min_count={patterns.min_count}, {algorithm}) in {elapsed:.2f} s")

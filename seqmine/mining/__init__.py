@@ -23,7 +23,7 @@ ALGORITHMS: dict[str, Callable[..., PatternSet]] = {
 }
 
 
-def mine(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "prefixspan",
+def mine(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "auto",
          max_length: int | None = None, max_size: int | None = None, min_gap: Any = None,
          max_gap: Any = None, max_span: Any = None, must_contain: Any = (),
          exclude: Any = (), gap_unit: str | None = None, max_patterns: int | None = None, max_memory: int | None = None,
@@ -31,6 +31,10 @@ def mine(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "prefixs
          return_partial: bool = False, backend: str = "local", client: Any = None
          ) -> PatternSet:
     """Frequent sequential patterns of ``db`` (DESIGN.md semantics).
+
+    algorithm: "auto" (default) picks the fastest exact miner for the data's shape and the
+    constraints (see ``seqmine.mining.auto.choose``); or "prefixspan", "spade", "spam",
+    "gsp". Every algorithm returns the same PatternSet.
 
     minsup: int >= 1 (absolute count) or float in (0, 1] (fraction of sequences, rounded
     up). Gaps/span: ints count event positions (adjacent events: gap 1), timedeltas measure

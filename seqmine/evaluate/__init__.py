@@ -1,0 +1,20 @@
+"""Evaluation: ranking metrics (pure NumPy) and the full / sampled ranking protocol.
+
+torch-free: any object with ``n_items`` and ``score(histories)`` (or ``recommend``) can be
+evaluated, see :mod:`seqmine.recommend`.
+"""
+
+from seqmine.evaluate.metrics import coverage, hit_rate, mrr, ndcg, recall
+from seqmine.evaluate.protocol import Ranking, evaluate, format_table, rank_targets
+
+__all__ = [
+    "Ranking",
+    "coverage",
+    "evaluate",
+    "format_table",
+    "hit_rate",
+    "mrr",
+    "ndcg",
+    "rank_targets",
+    "recall",
+]
