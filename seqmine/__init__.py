@@ -4,7 +4,7 @@
 ranker lives in ``seqmine.neural``).
 """
 
-from seqmine import datasets
+from seqmine import datasets, explore
 from seqmine.data.build import read_events
 from seqmine.data.codebook import Codebook
 from seqmine.data.database import SequenceArrays, SequenceDatabase
@@ -27,8 +27,11 @@ from seqmine.mining.itemsets import (
 from seqmine.options import Budget, Constraints
 from seqmine.patterns.patternset import PatternSet
 from seqmine.recommend import PopularityRecommender
+from seqmine.rules import RuleRecommender, RuleSet
 
-# after the subpackage import above, so that seqmine.evaluate is the function
+# after the subpackage imports above, so that seqmine.rules and seqmine.evaluate are the
+# functions the API promises (the packages stay importable by their full names)
+from seqmine.rules import rules  # noqa: E402  (isort: skip)
 from seqmine.evaluate import evaluate  # noqa: E402  (isort: skip)
 
 __version__ = "0.1.0"
@@ -46,6 +49,8 @@ __all__ = [
     "MiningInterrupted",
     "PatternSet",
     "PopularityRecommender",
+    "RuleRecommender",
+    "RuleSet",
     "SeqmineError",
     "SequenceArrays",
     "SequenceDatabase",
@@ -58,6 +63,7 @@ __all__ = [
     "maximal",
     "mine",
     "read_events",
+    "rules",
     "split",
     "top_k",
 ]

@@ -44,7 +44,8 @@ def mine(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "auto",
     n_jobs: threads over first-level prefixes (-1: all cores); output is the same for any.
     backend: "local", or "dask" to mine on the Dask cluster of ``client`` (default: the
     current client); then ``db`` may also be a Parquet path or a ParquetSource, the
-    algorithm is prefixspan, and the result equals the local one (needs seqmine[dask]).
+    algorithm is prefixspan ("auto" picks it), and the result equals the local one (needs
+    seqmine[dask]).
     """
     try:
         miner = ALGORITHMS[algorithm]
@@ -57,7 +58,7 @@ def mine(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "auto",
                               gap_unit=gap_unit)
     budget = Budget(max_patterns=max_patterns, max_memory=max_memory)
     if backend == "dask":
-        if algorithm != "prefixspan":
+        if algorithm not in ("prefixspan", "auto"):  # auto: prefixspan is the one there
             raise InputError(f"backend='dask' runs algorithm='prefixspan' only, got "
                              f"{algorithm!r}")
         from seqmine.mining.distributed import prefixspan_dask  # needs the dask extra
