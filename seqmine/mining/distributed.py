@@ -5,11 +5,10 @@
 Pipeline (every step is a pure Dask task, so a lost worker's share is recomputed from its
 lineage; see docs/scaling.md for the costs):
 
-1. Partitions. A SequenceDatabase is cut into slices of whole sequences, each sent inside
-   its own task (the scheduler keeps it as the root of the lineage: scattered data could
-   not be recomputed). A folder of Parquet is read by the workers themselves
-   (pyarrow.dataset), rows are hashed on the sequence key into buckets (the one shuffle of
-   raw events) and each bucket builds its sequences exactly as ``read_events`` does.
+1. Partitions. A SequenceDatabase is cut into slices of whole sequences and scattered (two
+   replicas). A folder of Parquet is read by the workers themselves (pyarrow.dataset),
+   rows are hashed on the sequence key into buckets (the one shuffle of raw events) and each
+   bucket builds its sequences exactly as ``read_events`` does.
 2. Distributed count. The item codebook is the union of the buckets' distinct items; item
    supports are summed over the partitions; each partition then drops infrequent items and
    relabels the frequent ones densely (``mining.prepare``'s reduction, partition by
@@ -34,7 +33,6 @@ import math
 import operator
 import threading
 import uuid
-import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -165,10 +163,9 @@ def prefixspan_dask(source: SequenceDatabase | ParquetSource | str | Path,
     """Frequent sequential patterns of ``source`` mined on a Dask cluster.
 
     The result equals ``seqmine.mine(db, minsup, ...)`` on the same data and options
-    (same patterns, supports, order and codebook). ``source``: a SequenceDatabase (sent
-    from this process, one task per partition), or a Parquet file/folder (a path or a
-    :class:`ParquetSource`) that the workers read. ``client``: a ``distributed.Client``
-    (default: the current one).
+    (same patterns, supports, order and codebook). ``source``: a SequenceDatabase (scattered
+    from this process), or a Parquet file/folder (a path or a :class:`ParquetSource`) that the
+    workers read. ``client``: a ``distributed.Client`` (default: the current one).
     ``max_local_size``: projected databases of at most this many items are mined on one
     worker; larger ones are grown in distributed rounds. ``n_partitions``: sequence
     partitions (default: from the data size and the cluster's threads). ``on_result(done,
@@ -235,7 +232,7 @@ def cli_source(source: str | Path, sequence: str | None, item: str, time: str | 
                itemsets: str) -> ParquetSource | None:
     """For ``seqmine mine SOURCE --scheduler/--workers``: a Parquet file or folder becomes a
     ParquetSource the workers read; None for anything else (SPMF, CSV, a built-in data set),
-    which the CLI reads itself and passes as a SequenceDatabase (sent to the workers)."""
+    which the CLI reads itself and passes as a SequenceDatabase (scattered to the workers)."""
     path = Path(source)
     if path.exists() and (path.is_dir() or path.suffix.lower() in (".parquet", ".pq")):
         return ParquetSource(path, sequence, item, time, itemsets)
@@ -274,7 +271,7 @@ class _Run:
         self.client = client
         self.token = uuid.uuid4().hex[:10]
         self.n = 0
-        self.inputs: list[Future[Any]] = []  # the partitions, held for the whole run
+        self.inputs: list[Future[Any]] = []  # scattered data has no lineage: held for the run
         self.specs: dict[Any, tuple[str, Callable[..., Any], tuple[Any, ...]]] = {}
         self.stopping = False
         info = client.scheduler_info(n_workers=-1) if _takes_n_workers(client) \
@@ -339,7 +336,7 @@ def _mine(run: _Run, source: Any, minsup: Any, constraints: Constraints, budget:
           ) -> PatternSet:
     # 1. partitions of whole sequences, with global item codes
     if isinstance(source, SequenceDatabase):
-        parts, codebook, n_sequences, time_unit, use_time, window = _send_database(
+        parts, codebook, n_sequences, time_unit, use_time, window = _scatter_database(
             run, source, constraints, n_partitions)
     elif isinstance(source, (str, Path, ParquetSource)):
         spec = source if isinstance(source, ParquetSource) else ParquetSource(source)
@@ -440,15 +437,12 @@ def _empty(context: dict[str, Any]) -> PatternSet:
 # --------------------------------------------------------------------------------------
 # 1. partitions
 
-def _send_database(run: _Run, db: SequenceDatabase, constraints: Constraints,
-                   n_partitions: int | None
-                   ) -> tuple[list[Future[Any]], Codebook, int, str | None, bool,
-                              tuple[int, int, int]]:
-    """Slices of whole sequences of an in-memory database, each the argument of a task:
-    the scheduler keeps the task specs, so a partition lost with its worker is sent again
-    (``client.scatter`` data has no lineage, and Dask's active memory manager drops the
-    extra replicas ``replicate`` makes). Only what the kernels read is sent: no evt_ptr
-    with one item per event, no times without a time window."""
+def _scatter_database(run: _Run, db: SequenceDatabase, constraints: Constraints,
+                      n_partitions: int | None
+                      ) -> tuple[list[Future[Any]], Codebook, int, str | None, bool,
+                                 tuple[int, int, int]]:
+    """Slices of whole sequences of an in-memory database, two replicas each, so the loss
+    of one worker loses no input."""
     use_time, window = _window(constraints, db.time_unit)
     a = db.arrays
     n_seq = db.n_sequences
@@ -470,16 +464,11 @@ def _send_database(run: _Run, db: SequenceDatabase, constraints: Constraints,
                          a.items[i0:i1], a.times[e0:e1] if use_time else None))
     if not raws:
         raws.append(_Raw(np.zeros(1, np.int64), None, np.zeros(0, np.int32), None))
-    with warnings.catch_warnings():
-        # "Large object ... in task graph": intended, these specs are the lineage root
-        warnings.filterwarnings("ignore", message="Large object", category=UserWarning)
-        futures = [run.submit("input", _identity, raw) for raw in raws]
+    futures = run.client.scatter(raws, hash=False)
+    if run.n_workers > 1:
+        run.client.replicate(futures, n=2)
     run.inputs.extend(futures)
     return futures, db.codebook, n_seq, db.time_unit, use_time, window
-
-
-def _identity(raw: _Raw) -> _Raw:
-    return raw
 
 
 def _read_parquet(run: _Run, spec: ParquetSource, n_partitions: int | None
