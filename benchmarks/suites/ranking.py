@@ -93,8 +93,12 @@ def run_dataset(name: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                   batch_size=args.batch_size, lr=args.lr, loss=args.loss,
                   patience=args.patience, valid_exclude_seen=exclude_seen,
                   valid_max=args.valid_max or None, device=args.device, compile=args.compile,
-                  seed=args.seed, progress=not args.quiet)
+                  seed=args.seed, progress=not args.quiet,
+                  checkpoint_dir=(args.checkpoint_dir / f"{name}-{model}"
+                                  if args.checkpoint_dir else None))
         trained = train(sp, model, **kw)
+        if args.save_dir:
+            trained.save(args.save_dir / f"{name}-{model}")
         wall = time.perf_counter() - t0
         table = evaluate(trained, sp, k=[10], exclude_seen=exclude_seen)
         hist = trained.history
@@ -208,6 +212,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--compile", action="store_true")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint-dir", type=Path, default=None,
+                   help="checkpoint every epoch under DIR/<dataset>-<model>; a rerun resumes")
+    p.add_argument("--save-dir", type=Path, default=None,
+                   help="save each trained model to DIR/<dataset>-<model> (for the hybrid)")
     p.add_argument("--no-popularity", dest="popularity", action="store_false")
     p.add_argument("--output", type=Path, default=RESULTS / "ranking.md")
     p.add_argument("--quiet", action="store_true")
