@@ -9,6 +9,9 @@ signature strings) so ``import seqmine`` stays fast.
 import numba
 
 kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
+# small helpers called once per search node: inlined into their caller at Numba IR level, so
+# sharing them between miners costs no call and no reference counting of returned arrays
+inline_kernel = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 parallel_kernel = numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 
 # Status codes returned by mining kernels; drivers turn them into exceptions.

@@ -13,7 +13,14 @@ above it in the arena and released when the frame pops. Patterns are emitted as 
 
 import numpy as np
 
-from seqmine._kernels._jit import OK, INTERRUPTED, MEMORY_BUDGET, PATTERN_BUDGET, kernel
+from seqmine._kernels._jit import (
+    INTERRUPTED,
+    MEMORY_BUDGET,
+    OK,
+    PATTERN_BUDGET,
+    inline_kernel,
+    kernel,
+)
 from seqmine._kernels.buffers import grow_i8, grow_i32, grow_i64
 
 
@@ -28,9 +35,9 @@ def _window_start(coord, A_end, A_start, g_begin, g_end, p, min_gap, max_gap, ma
         if e >= p:
             break
         gap = cp - coord[e]
-        if gap >= min_gap and gap <= max_gap and cp - coord[A_start[j]] <= max_span:
-            if A_start[j] > best:
-                best = A_start[j]
+        if (min_gap <= gap <= max_gap and cp - coord[A_start[j]] <= max_span
+                and A_start[j] > best):
+            best = A_start[j]
     return best
 
 
@@ -178,6 +185,122 @@ def _fill(n_recorded, T_sid, T_item, T_end, T_start, T_sext, cur_s, cur_i,
         A_start[c] = T_start[t]
 
 
+@inline_kernel
+def _add_node(out_parent, out_item, out_sext, out_support, out_emit, n_out, parent, item,
+              sext, support, emit):
+    """Append one node to the output pattern tree (growing its buffers); returns the
+    buffers and the new node count (the node's index is the old count)."""
+    if n_out == len(out_parent):
+        out_parent = grow_i64(out_parent, n_out + 1)
+        out_item = grow_i32(out_item, n_out + 1)
+        out_sext = grow_i8(out_sext, n_out + 1)
+        out_support = grow_i64(out_support, n_out + 1)
+        out_emit = grow_i8(out_emit, n_out + 1)
+    out_parent[n_out] = parent
+    out_item[n_out] = item
+    out_sext[n_out] = sext
+    out_support[n_out] = support
+    out_emit[n_out] = 1 if emit else 0
+    return out_parent, out_item, out_sext, out_support, out_emit, n_out + 1
+
+
+@kernel
+def _lay_out_children(threshold, nti, nts, nt, keep_all, by_support, first, rejected,
+                      touched_i, touched_s, sup_i, sup_s, occ_i, occ_s, cur_i, cur_s,
+                      T_sid, T_item, T_end, T_start, T_sext,
+                      A_sid, A_end, A_start, a_top, C_item, C_sext, C_b, C_e, C_sup, c_top):
+    """Turn one _scan's counts into child frames.
+
+    Children with support >= ``threshold`` get a run of the arena (their recorded occurrences
+    are copied there) and a child slot; the others are counted in ``rejected`` by support
+    when it is non-empty (top-k keeps that histogram). The scan's per-item counters are reset
+    for the next scan. Child slots ``first:c_top`` end up in token order (item, then i-
+    before s-extension), or by descending support then token order when ``by_support``.
+    Returns the (possibly regrown) arena and child buffers and the new ``a_top``, ``c_top``.
+    """
+    ti = touched_i[:nti]
+    ts = touched_s[:nts]
+    track = len(rejected) > 0
+    total = 0
+    n_child = 0
+    for y in ti:
+        if sup_i[y] >= threshold:
+            total += occ_i[y]
+            n_child += 1
+        elif track:
+            rejected[sup_i[y]] += 1
+    for y in ts:
+        if sup_s[y] >= threshold:
+            total += occ_s[y]
+            n_child += 1
+        elif track:
+            rejected[sup_s[y]] += 1
+    A_sid = grow_i32(A_sid, a_top + total)
+    A_end = grow_i32(A_end, a_top + total)
+    A_start = grow_i32(A_start, a_top + total)
+    C_item = grow_i32(C_item, c_top + n_child)
+    C_sext = grow_i8(C_sext, c_top + n_child)
+    C_b = grow_i64(C_b, c_top + n_child)
+    C_e = grow_i64(C_e, c_top + n_child)
+    C_sup = grow_i64(C_sup, c_top + n_child)
+    for y in ti:
+        if sup_i[y] >= threshold:
+            C_item[c_top] = y
+            C_sext[c_top] = 0
+            C_b[c_top] = a_top
+            C_e[c_top] = a_top + occ_i[y]
+            C_sup[c_top] = sup_i[y]
+            cur_i[y] = a_top
+            a_top += occ_i[y]
+            c_top += 1
+    for y in ts:
+        if sup_s[y] >= threshold:
+            C_item[c_top] = y
+            C_sext[c_top] = 1
+            C_b[c_top] = a_top
+            C_e[c_top] = a_top + occ_s[y]
+            C_sup[c_top] = sup_s[y]
+            cur_s[y] = a_top
+            a_top += occ_s[y]
+            c_top += 1
+    if n_child > 0 and not keep_all:
+        _fill_single(nt, T_sid, T_item, T_end, cur_s, A_sid, A_end)
+    elif n_child > 0:
+        _fill(nt, T_sid, T_item, T_end, T_start, T_sext, cur_s, cur_i, A_sid, A_end, A_start)
+    for y in ti:
+        sup_i[y] = 0
+        occ_i[y] = 0
+        cur_i[y] = -1
+    for y in ts:
+        sup_s[y] = 0
+        occ_s[y] = 0
+        cur_s[y] = -1
+    # insertion sort on one int64 key (token, minus support times a stride that exceeds
+    # every token when by_support): a node has few children and they arrive nearly sorted
+    stride = 2 * len(sup_i) + 2 if by_support else 0
+    for c in range(first + 1, c_top):
+        t_item = C_item[c]
+        t_sext = C_sext[c]
+        t_b = C_b[c]
+        t_e = C_e[c]
+        t_sup = C_sup[c]
+        key = 2 * t_item + t_sext - t_sup * stride
+        m = c - 1
+        while m >= first and 2 * C_item[m] + C_sext[m] - C_sup[m] * stride > key:
+            C_item[m + 1] = C_item[m]
+            C_sext[m + 1] = C_sext[m]
+            C_b[m + 1] = C_b[m]
+            C_e[m + 1] = C_e[m]
+            C_sup[m + 1] = C_sup[m]
+            m -= 1
+        C_item[m + 1] = t_item
+        C_sext[m + 1] = t_sext
+        C_b[m + 1] = t_b
+        C_e[m + 1] = t_e
+        C_sup[m + 1] = t_sup
+    return A_sid, A_end, A_start, a_top, C_item, C_sext, C_b, C_e, C_sup, c_top
+
+
 @kernel
 def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roots,
          min_count, single, keep_all, has_window, min_gap, max_gap, max_span, max_length, max_size,
@@ -185,9 +308,9 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
     """Mine every frequent pattern whose first item is in ``roots``.
 
     Items are dense codes 0..n_items-1, all frequent. ``single``: every event holds one
-    item (so evt_ptr is the identity); event indices must fit in int32. Returns (status, parent, item, sext,
-    support, emit) for the nodes of the pattern tree in depth-first order; ``emit`` marks
-    nodes that meet the must-contain filter (``required``).
+    item (so evt_ptr is the identity); event indices must fit in int32. Returns (status,
+    parent, item, sext, support, emit) for the nodes of the pattern tree in depth-first
+    order; ``emit`` marks nodes that meet the must-contain filter (``required``).
     """
     # output tree
     out_parent = np.empty(1024, np.int64)
@@ -239,6 +362,7 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
     stamp = 0
     status = OK
 
+    no_rejected = np.zeros(0, np.int64)  # only top-k tracks rejected supports
     for r in roots:
         # first-level projection of root r, from the inverted index
         a_top = 0
@@ -282,20 +406,11 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
                     req_count[p_item] += 1
                     if req_count[p_item] == 1:
                         n_present += 1
-                if n_out == len(out_parent):
-                    out_parent = grow_i64(out_parent, n_out + 1)
-                    out_item = grow_i32(out_item, n_out + 1)
-                    out_sext = grow_i8(out_sext, n_out + 1)
-                    out_support = grow_i64(out_support, n_out + 1)
-                    out_emit = grow_i8(out_emit, n_out + 1)
                 node = n_out
-                out_parent[node] = p_parent
-                out_item[node] = p_item
-                out_sext[node] = p_sext
-                out_support[node] = p_sup
                 emit = n_present == n_required
-                out_emit[node] = 1 if emit else 0
-                n_out += 1
+                out_parent, out_item, out_sext, out_support, out_emit, n_out = _add_node(
+                    out_parent, out_item, out_sext, out_support, out_emit, n_out, p_parent,
+                    p_item, p_sext, p_sup, emit)
                 if emit:
                     n_emitted += 1
                     if n_emitted > max_patterns:
@@ -342,82 +457,12 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
                         p_item, allow_i, allow_s, single, keep_all, has_window, min_gap, max_gap,
                         max_span, sup_s, sup_i, occ_s, occ_i, seen_s, seen_i, stamp,
                         touched_s, touched_i, T_sid, T_item, T_end, T_start, T_sext)
-                    # first-encounter order is deterministic; the driver sorts the output
-                    ti = touched_i[:nti]
-                    ts = touched_s[:nts]
-                    total = 0
-                    n_child = 0
-                    for y in ti:
-                        if sup_i[y] >= min_count:
-                            total += occ_i[y]
-                            n_child += 1
-                    for y in ts:
-                        if sup_s[y] >= min_count:
-                            total += occ_s[y]
-                            n_child += 1
-                    A_sid = grow_i32(A_sid, a_top + total)
-                    A_end = grow_i32(A_end, a_top + total)
-                    A_start = grow_i32(A_start, a_top + total)
-                    C_item = grow_i32(C_item, c_top + n_child)
-                    C_sext = grow_i8(C_sext, c_top + n_child)
-                    C_b = grow_i64(C_b, c_top + n_child)
-                    C_e = grow_i64(C_e, c_top + n_child)
-                    C_sup = grow_i64(C_sup, c_top + n_child)
-                    for y in ti:
-                        if sup_i[y] >= min_count:
-                            C_item[c_top] = y
-                            C_sext[c_top] = 0
-                            C_b[c_top] = a_top
-                            C_e[c_top] = a_top + occ_i[y]
-                            C_sup[c_top] = sup_i[y]
-                            cur_i[y] = a_top
-                            a_top += occ_i[y]
-                            c_top += 1
-                    for y in ts:
-                        if sup_s[y] >= min_count:
-                            C_item[c_top] = y
-                            C_sext[c_top] = 1
-                            C_b[c_top] = a_top
-                            C_e[c_top] = a_top + occ_s[y]
-                            C_sup[c_top] = sup_s[y]
-                            cur_s[y] = a_top
-                            a_top += occ_s[y]
-                            c_top += 1
-                    if n_child > 0 and not keep_all:
-                        _fill_single(nt, T_sid, T_item, T_end, cur_s, A_sid, A_end)
-                    elif n_child > 0:
-                        _fill(nt, T_sid, T_item, T_end, T_start, T_sext, cur_s, cur_i,
-                              A_sid, A_end, A_start)
-                    for y in ti:
-                        sup_i[y] = 0
-                        occ_i[y] = 0
-                        cur_i[y] = -1
-                    for y in ts:
-                        sup_s[y] = 0
-                        occ_s[y] = 0
-                        cur_s[y] = -1
-                    # children in token order (item, then i- before s-extension), so the
-                    # depth-first output is already in canonical tie order
-                    for c in range(S_cur[d] + 1, c_top):
-                        key = 2 * C_item[c] + C_sext[c]
-                        t_item = C_item[c]
-                        t_sext = C_sext[c]
-                        t_b = C_b[c]
-                        t_e = C_e[c]
-                        t_sup = C_sup[c]
-                        m = c - 1
-                        while m >= S_cur[d] and 2 * C_item[m] + C_sext[m] > key:
-                            C_item[m + 1] = C_item[m]
-                            C_sext[m + 1] = C_sext[m]
-                            C_b[m + 1] = C_b[m]
-                            C_e[m + 1] = C_e[m]
-                            C_sup[m + 1] = C_sup[m]
-                            m -= 1
-                        C_item[m + 1] = t_item
-                        C_sext[m + 1] = t_sext
-                        C_b[m + 1] = t_b
-                        C_e[m + 1] = t_e
-                        C_sup[m + 1] = t_sup
+                    (A_sid, A_end, A_start, a_top, C_item, C_sext, C_b, C_e, C_sup,
+                     c_top) = _lay_out_children(
+                        min_count, nti, nts, nt, keep_all, False, S_cur[d], no_rejected,
+                        touched_i, touched_s, sup_i, sup_s, occ_i, occ_s, cur_i, cur_s,
+                        T_sid, T_item, T_end, T_start, T_sext,
+                        A_sid, A_end, A_start, a_top, C_item, C_sext, C_b, C_e, C_sup, c_top)
                     S_ce[d] = c_top
                     used = ((len(A_sid) + len(T_sid)) * 13 + len(out_parent) * 30
                             + len(C_item) * 37 + n_items * 84)

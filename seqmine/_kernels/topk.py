@@ -13,7 +13,7 @@ import numpy as np
 
 from seqmine._kernels._jit import INTERRUPTED, MEMORY_BUDGET, OK, kernel
 from seqmine._kernels.buffers import grow_i8, grow_i32, grow_i64
-from seqmine._kernels.prefixspan import _fill, _fill_single, _scan, _scan_bound
+from seqmine._kernels.prefixspan import _add_node, _lay_out_children, _scan, _scan_bound
 
 
 @kernel
@@ -122,20 +122,11 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
                     req_count[p_item] += 1
                     if req_count[p_item] == 1:
                         n_present += 1
-                if n_out == len(out_parent):
-                    out_parent = grow_i64(out_parent, n_out + 1)
-                    out_item = grow_i32(out_item, n_out + 1)
-                    out_sext = grow_i8(out_sext, n_out + 1)
-                    out_support = grow_i64(out_support, n_out + 1)
-                    out_emit = grow_i8(out_emit, n_out + 1)
                 node = n_out
-                out_parent[node] = p_parent
-                out_item[node] = p_item
-                out_sext[node] = p_sext
-                out_support[node] = p_sup
                 emit = n_present == n_required
-                out_emit[node] = 1 if emit else 0
-                n_out += 1
+                out_parent, out_item, out_sext, out_support, out_emit, n_out = _add_node(
+                    out_parent, out_item, out_sext, out_support, out_emit, n_out, p_parent,
+                    p_item, p_sext, p_sup, emit)
                 if emit:
                     hist[p_sup] += 1
                     if p_sup >= t_own:
@@ -188,85 +179,12 @@ def grow(seq_ptr, evt_ptr, items, coord, n_items, idx_ptr, idx_sid, idx_evt, roo
                         p_item, allow_i, allow_s, single, keep_all, has_window, min_gap,
                         max_gap, max_span, sup_s, sup_i, occ_s, occ_i, seen_s, seen_i, stamp,
                         touched_s, touched_i, T_sid, T_item, T_end, T_start, T_sext)
-                    ti = touched_i[:nti]
-                    ts = touched_s[:nts]
-                    total = 0
-                    n_child = 0
-                    for y in ti:
-                        if sup_i[y] >= thr:
-                            total += occ_i[y]
-                            n_child += 1
-                        else:
-                            rejected[sup_i[y]] += 1
-                    for y in ts:
-                        if sup_s[y] >= thr:
-                            total += occ_s[y]
-                            n_child += 1
-                        else:
-                            rejected[sup_s[y]] += 1
-                    A_sid = grow_i32(A_sid, a_top + total)
-                    A_end = grow_i32(A_end, a_top + total)
-                    A_start = grow_i32(A_start, a_top + total)
-                    C_item = grow_i32(C_item, c_top + n_child)
-                    C_sext = grow_i8(C_sext, c_top + n_child)
-                    C_b = grow_i64(C_b, c_top + n_child)
-                    C_e = grow_i64(C_e, c_top + n_child)
-                    C_sup = grow_i64(C_sup, c_top + n_child)
-                    for y in ti:
-                        if sup_i[y] >= thr:
-                            C_item[c_top] = y
-                            C_sext[c_top] = 0
-                            C_b[c_top] = a_top
-                            C_e[c_top] = a_top + occ_i[y]
-                            C_sup[c_top] = sup_i[y]
-                            cur_i[y] = a_top
-                            a_top += occ_i[y]
-                            c_top += 1
-                    for y in ts:
-                        if sup_s[y] >= thr:
-                            C_item[c_top] = y
-                            C_sext[c_top] = 1
-                            C_b[c_top] = a_top
-                            C_e[c_top] = a_top + occ_s[y]
-                            C_sup[c_top] = sup_s[y]
-                            cur_s[y] = a_top
-                            a_top += occ_s[y]
-                            c_top += 1
-                    if n_child > 0 and not keep_all:
-                        _fill_single(nt, T_sid, T_item, T_end, cur_s, A_sid, A_end)
-                    elif n_child > 0:
-                        _fill(nt, T_sid, T_item, T_end, T_start, T_sext, cur_s, cur_i,
-                              A_sid, A_end, A_start)
-                    for y in ti:
-                        sup_i[y] = 0
-                        occ_i[y] = 0
-                        cur_i[y] = -1
-                    for y in ts:
-                        sup_s[y] = 0
-                        occ_s[y] = 0
-                        cur_s[y] = -1
-                    # highest support first (then token order): raises the threshold early
-                    for c in range(S_cur[d] + 1, c_top):
-                        t_item = C_item[c]
-                        t_sext = C_sext[c]
-                        t_b = C_b[c]
-                        t_e = C_e[c]
-                        t_sup = C_sup[c]
-                        key = 2 * t_item + t_sext
-                        m = c - 1
-                        while m >= S_cur[d] and (C_sup[m] < t_sup or (
-                                C_sup[m] == t_sup and 2 * C_item[m] + C_sext[m] > key)):
-                            C_item[m + 1] = C_item[m]
-                            C_sext[m + 1] = C_sext[m]
-                            C_b[m + 1] = C_b[m]
-                            C_e[m + 1] = C_e[m]
-                            C_sup[m + 1] = C_sup[m]
-                            m -= 1
-                        C_item[m + 1] = t_item
-                        C_sext[m + 1] = t_sext
-                        C_b[m + 1] = t_b
-                        C_e[m + 1] = t_e
-                        C_sup[m + 1] = t_sup
+                    (A_sid, A_end, A_start, a_top, C_item, C_sext, C_b, C_e, C_sup,
+                     c_top) = _lay_out_children(
+                        thr, nti, nts, nt, keep_all, True, S_cur[d], rejected,
+                        touched_i, touched_s, sup_i, sup_s, occ_i, occ_s, cur_i, cur_s,
+                        T_sid, T_item, T_end, T_start, T_sext,
+                        A_sid, A_end, A_start, a_top, C_item, C_sext, C_b, C_e, C_sup, c_top)
                     S_ce[d] = c_top
                     used = ((len(A_sid) + len(T_sid)) * 13 + len(out_parent) * 30
                             + len(C_item) * 37 + n_items * 84 + len(hist) * 8)
