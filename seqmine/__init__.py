@@ -16,6 +16,7 @@ from seqmine.errors import (
     MiningInterrupted,
     SeqmineError,
 )
+from seqmine.hybrid import HybridScorer
 from seqmine.mining import ALGORITHMS, mine
 from seqmine.mining.condensed import closed, maximal, top_k
 from seqmine.mining.itemsets import (
@@ -27,7 +28,7 @@ from seqmine.mining.itemsets import (
 from seqmine.options import Budget, Constraints
 from seqmine.patterns.patternset import PatternSet
 from seqmine.recommend import PopularityRecommender
-from seqmine.rules import RuleRecommender, RuleSet
+from seqmine.rules import ItemPairBaseline, RuleRecommender, RuleSet
 
 # after the subpackage imports above, so that seqmine.rules and seqmine.evaluate are the
 # functions the API promises (the packages stay importable by their full names)
@@ -44,7 +45,9 @@ __all__ = [
     "Codebook",
     "Constraints",
     "FormatVersionError",
+    "HybridScorer",
     "InputError",
+    "ItemPairBaseline",
     "ItemsetTable",
     "MiningInterrupted",
     "PatternSet",

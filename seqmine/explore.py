@@ -334,6 +334,10 @@ def firing_rules(rules: RuleSet | RuleRecommender, history: Any, *,
     from seqmine.rules.recommender import RuleRecommender
     from seqmine.rules.ruleset import RuleSet
     if isinstance(rules, RuleRecommender):
+        if rules.params["last_seconds"] is not None and not isinstance(history,
+                                                                       SequenceArrays):
+            raise InputError("this recommender has last_seconds: give the history as "
+                             "SequenceArrays with its times (item ids carry no times)")
         h = history_arrays(history, rules.codebook) if rules.codebook is not None \
             else history
         return rules.explain(h, k=rules.n_items).rules

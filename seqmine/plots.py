@@ -61,25 +61,38 @@ def format_pattern(pattern: Any) -> str:
 
 def support_by_length(patterns: PatternSet, *, path: str | Path | None = None,
                       ax: Axes | None = None, dpi: int = 120) -> Figure:
-    """Support of the patterns of each length (box plot, log scale), with the number of
-    patterns of each length above the boxes."""
+    """Support of the patterns of each length (box plot, log scale); each length's tick
+    label gives its number of patterns."""
     if len(patterns) == 0:
         raise InputError("no patterns to plot")
     fig, ax = _figure(ax, (7, 4))
     length = patterns.length
     lengths = np.unique(length)
     data = [patterns.support[length == n] for n in lengths]
-    ax.boxplot(data, positions=lengths, widths=0.6)
+    ax.boxplot(data, positions=lengths, widths=0.6, medianprops={"color": "#c44e52"},
+               flierprops={"markersize": 3, "alpha": 0.5})
     ax.set_yscale("log")
+    _plain_numbers(ax.yaxis)
+    ax.set_xticks(lengths, [f"{n}\n{len(d)} pattern{'s' if len(d) > 1 else ''}"
+                            for n, d in zip(lengths, data, strict=False)])
     ax.set_xlabel("pattern length (items)")
     ax.set_ylabel("support (sequences)")
-    top = max(int(d.max()) for d in data)
-    for n, d in zip(lengths, data, strict=False):
-        ax.annotate(f"{len(d)}", (n, top), textcoords="offset points", xytext=(0, 6),
-                    ha="center", fontsize=8)
     ax.set_title(f"Support by length ({len(patterns)} patterns, min_count "
-                 f"{patterns.min_count}; counts above)", fontsize=10)
+                 f"{patterns.min_count})", fontsize=10)
     return _save(fig, path, dpi)
+
+
+def _plain_numbers(axis: Any) -> None:
+    """Label a log axis 100, 200, 0.5 rather than 10^2, 2x10^2, 5x10^-1; of the minor
+    ticks only the 2s and 5s, so labels do not crowd."""
+    from matplotlib.ticker import FuncFormatter
+
+    def minor(value: float, _pos: int) -> str:
+        lead = value / 10 ** np.floor(np.log10(value)) if value > 0 else 0.0
+        return f"{value:g}" if round(lead) in (2, 5) else ""
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    axis.set_minor_formatter(FuncFormatter(minor))
 
 
 def top_patterns(patterns: PatternSet, k: int = 20, *, path: str | Path | None = None,
@@ -117,8 +130,10 @@ def rule_scatter(rules: RuleSet, *, path: str | Path | None = None, ax: Axes | N
     norm = LogNorm(vmin=float(lift.min()), vmax=max(float(lift.max()), float(lift.min()) * 1.01))
     points = ax.scatter(shown.support, shown.confidence, c=lift, cmap="viridis", norm=norm,
                         s=12, alpha=0.8, edgecolors="none")
-    fig.colorbar(points, ax=ax, label="lift")
+    bar = fig.colorbar(points, ax=ax, label="lift")
+    _plain_numbers(bar.ax.yaxis)
     ax.set_xscale("log")
+    _plain_numbers(ax.xaxis)
     ax.set_xlabel(f"support ({rules.unit})")
     ax.set_ylabel("confidence")
     ax.set_title(f"{len(shown)} {rules.kind} rules", fontsize=10)

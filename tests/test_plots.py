@@ -40,8 +40,9 @@ def test_support_by_length(db, tmp_path: Path):
     fig = plots.support_by_length(pats, path=tmp_path / "a.png")
     ax = fig.axes[0]
     lengths = sorted(set(pats.length.tolist()))
-    assert [t.get_text() for t in ax.texts] == [str(int((pats.length == n).sum()))
-                                                for n in lengths]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        f"{n}\n{c} pattern{'s' if c > 1 else ''}"
+        for n, c in ((n, int((pats.length == n).sum())) for n in lengths)]
     assert ax.get_yscale() == "log"
     width, height = png_size(tmp_path / "a.png")
     assert width > 300

@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import seqmine
+import seqmine.explore
+from seqmine.data.database import SequenceArrays
 from seqmine.data.split import split
 from seqmine.errors import InputError
 from seqmine.evaluate import evaluate
@@ -279,3 +281,113 @@ def test_save_and_load_give_the_same_scores(tmp_path):
     h = db.arrays
     assert np.array_equal(back.score(h), rec.score(h))
     assert back.rules_ == rec.rules_
+
+
+# --- time windows -----------------------------------------------------------------------------
+
+def timed(sequences, times, unit):
+    """A database of ``sequences`` whose int ``times`` are in ``unit`` (real timestamps)."""
+    db = seqmine.SequenceDatabase.from_sequences(sequences, times)
+    return seqmine.SequenceDatabase(db.arrays, db.codebook, db.sequence_ids, unit)
+
+
+def history_arrays(db, history, times):
+    codes = codes_of(db, history)
+    evt_ptr = np.cumsum([0] + [len(e) for e in codes])
+    return SequenceArrays(np.array([0, len(codes)]), evt_ptr.astype(np.int64),
+                          np.array([c for e in codes for c in e], np.int32),
+                          np.array(times, np.int64))
+
+
+@st.composite
+def timed_history(draw):
+    history = draw(strategies.sequences(max_events=6, max_items=5, max_itemset_size=2))
+    return history, draw(strategies.event_times(len(history)))
+
+
+@given(data=strategies.databases(max_sequences=6, max_events=6, max_items=5,
+                                 max_itemset_size=2, with_times=True),
+       hist=timed_history(), params=params_strategy,
+       window_units=st.integers(0, 4), last_units=st.one_of(st.none(), st.integers(0, 6)),
+       unit=st.sampled_from(["s", "ms"]))
+def test_time_windows_match_naive(data, hist, params, window_units, last_units, unit):
+    seqs, times = data
+    per_second = {"s": 1, "ms": 1000}[unit]
+    sdb = timed(seqs, times, unit)
+    rec = RuleRecommender(**params, window_seconds=(window_units or 0.5) / per_second,
+                          last_seconds=None if last_units is None else
+                          (last_units or 0.5) / per_second).fit(sdb)
+    history, h_times = hist
+    known = set(sdb.codebook.values.to_pylist())
+    history = [[i for i in e if i in known] or [min(known)] for e in history]
+    h = history_arrays(sdb, history, h_times)
+    stats, occ = rules_naive.window_rule_stats(seqs, params["window"],
+                                               lambda d: d ** -params["decay"], times,
+                                               window_units)
+    weights = {}
+    for (a, y), (fw, bw, fn, bn) in stats.items():
+        support = fw + params["backward"] * bw
+        if support > 0 and fn + (bn if params["backward"] > 0 else 0) >= params["min_count"]:
+            weights[(a, y)] = support / (occ[a] + params["shrinkage"]) ** params["normalize"]
+    want = rules_naive.rule_scores(history, weights, params["last"], recency_fn(params),
+                                   h_times, last_units)
+    expected = np.zeros(sdb.n_items)
+    for item, value in want.items():
+        expected[sdb.codebook.code_of([item])[0]] = value
+    got = rec.score(h)[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+    exp = rec.explain(h, k=sdb.n_items)
+    for rank, item in enumerate(exp.items.tolist()):
+        rows = exp.rules[exp.rules["rank"] == rank]
+        total = functools.reduce(lambda acc, v: acc + v, rows["contribution"].tolist(), 0.0)
+        assert np.float32(total) == got[item]
+        if last_units is not None:
+            assert all(h_times[-1] - h_times[len(history) - 1 - j] <= last_units
+                       for j in rows["position"])
+
+
+def test_time_windows_by_hand():
+    # 1 -> 2 five seconds apart, 1 -> 3 two hours apart; history events 0 s and 100 s old
+    db = timed([[1, 2, 3], [1, 2]], [[0, 5, 7205], [0, 5]], "s")
+    code = {v: int(db.codebook.code_of([v])[0]) for v in (1, 2, 3)}
+    near = RuleRecommender(window_seconds=60, normalize=0.0, decay=0.0).fit(db)
+    far = RuleRecommender(normalize=0.0, decay=0.0).fit(db)
+    assert near.rules_.as_dict() != far.rules_.as_dict()
+    h = history_arrays(db, [[1]], [0])
+    assert near.score(h)[0][code[3]] == 0.0
+    assert far.score(h)[0][code[3]] == 1.0
+    assert near.score(h)[0][code[2]] == far.score(h)[0][code[2]] == 2.0
+    # last_seconds drops the antecedent 1 that is 100 s before the history's last event
+    h2 = history_arrays(db, [[1], [3]], [0, 100])
+    recent = RuleRecommender(last_seconds=60, normalize=0.0, decay=0.0).fit(db)
+    assert recent.score(h2)[0][code[2]] == 0.0 < far.score(h2)[0][code[2]]
+    # at 100 s it fires, one event back: recency weight 1/2
+    assert recent.set_params(last_seconds=100).score(h2)[0][code[2]] == 2.0 / 2
+    # saved and loaded, the time unit and last_seconds come back
+    back = RuleRecommender.from_rules(recent.rules_, last_seconds=60, normalize=0.0)
+    assert back.time_unit == "s"
+    assert back.score(h2)[0][code[2]] == 0.0
+
+
+def test_time_windows_need_timestamps(tmp_path):
+    db = shuffled_db(n_seq=20)
+    with pytest.raises(InputError, match="timestamp"):
+        RuleRecommender(window_seconds=60).fit(db)
+    with pytest.raises(InputError, match="timestamp"):
+        RuleRecommender(last_seconds=60).fit(db)
+    with pytest.raises(InputError, match="seconds"):
+        RuleRecommender(window_seconds=0)
+    rec = RuleRecommender().fit(db)
+    with pytest.raises(InputError, match="timestamp"):
+        rec.set_params(last_seconds=5).score(db.arrays)
+    sdb = timed([[1, 2, 3], [2, 3]], [[0, 1, 2], [0, 1]], "s")
+    rec = RuleRecommender(last_seconds=5).fit(sdb)
+    with pytest.raises(InputError, match="SequenceArrays"):
+        rec.recommend([[0, 1]])
+    with pytest.raises(InputError, match="SequenceArrays"):
+        seqmine.explore.firing_rules(rec, [1, 2])
+    rec.to_parquet(tmp_path / "timed.parquet")
+    back = RuleRecommender.read_parquet(tmp_path / "timed.parquet")
+    assert back.time_unit == "s"
+    assert back.get_params()["last_seconds"] == 5
+    assert np.array_equal(back.score(sdb.arrays), rec.score(sdb.arrays))

@@ -3,6 +3,7 @@ RuleSet tables (order, selection, persistence), and the ``seqmine rules`` comman
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -57,6 +58,26 @@ def test_rules_under_gap_constraints_match_naive(db, min_count, max_gap):
     got = rules(patterns, 0.0, kind="sequential")
     assert as_naive(got) == rules_naive.sequential_rules(db, min_count, 0.0, kind="sequential",
                                                          max_gap=max_gap)
+
+
+@pytest.mark.parametrize("kind", ["next-item", "sequential"])
+@given(data=strategies.databases(max_sequences=6, max_events=4, max_items=4, with_times=True),
+       min_count=strategies.minsups(2), max_gap=st.integers(0, 3),
+       max_span=st.one_of(st.none(), st.integers(0, 5)))
+@settings(max_examples=25)
+def test_rules_in_time_windows_match_naive(kind, data, min_count, max_gap, max_span):
+    # durations on a database with real timestamps (seconds): gaps measured in time
+    seqs, times = data
+    plain = strategies.to_db(seqs, times)
+    db = seqmine.SequenceDatabase(plain.arrays, plain.codebook, plain.sequence_ids, "s")
+    window = {"max_gap": dt.timedelta(seconds=max_gap)}
+    naive = {"max_gap": max_gap}
+    if max_span is not None:
+        window["max_span"] = dt.timedelta(seconds=max_span)
+        naive["max_span"] = max_span
+    got = rules(db, 0.0, kind=kind, minsup=min_count, **window)
+    assert as_naive(got) == rules_naive.sequential_rules(seqs, min_count, 0.0, kind=kind,
+                                                         times=times, **naive)
 
 
 def test_measures_follow_design_formulas():

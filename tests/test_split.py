@@ -144,6 +144,54 @@ def test_temporal_leaks_nothing(seqs, seed):
         assert (es.hist_start == db.arrays.seq_ptr[es.sequence]).all()
 
 
+@settings(max_examples=50, deadline=None)
+@given(sequences, st.integers(0, 2 ** 31 - 1), st.sampled_from(["all", "first"]))
+def test_train_and_valid_holds_everything_before_the_test_targets(seqs, seed, targets):
+    db = seqmine.SequenceDatabase.from_sequences(seqs)
+    sp = split(db)
+    tv = sp.train_and_valid()
+    tv.validate()
+    assert tv.codebook is db.codebook
+    lengths = np.diff(db.arrays.seq_ptr)
+    # leave-one-out: each sequence less its test target, which is its last event; a test
+    # instance's history is exactly its user's refit sequence
+    want = [codes(db, s)[:-1] if lengths[s] >= 3 else codes(db, s) for s in range(len(db))]
+    assert [codes(tv, i) for i in range(len(tv))] == [w for w in want if w]
+    by_seq = {s: i for i, s in enumerate(s for s in range(len(db)) if want[s])}
+    for j, s in enumerate(sp.test.sequence.tolist()):
+        assert history_lists(sp.test, j) == codes(tv, by_seq[s])
+    assert tv.n_events == sp.train.n_events + len(sp.valid) == db.n_events - len(sp.test)
+
+    rng = np.random.default_rng(seed)
+    times = [np.sort(rng.integers(0, 50, len(s))).tolist() for s in seqs]
+    tdb = seqmine.SequenceDatabase.from_sequences(seqs, times=times)
+    try:
+        tsp = split(tdb, "temporal", valid_fraction=0.2, test_fraction=0.2, targets=targets)
+    except InputError:
+        return
+    tv = tsp.train_and_valid()
+    cut = tsp.options["test_start"]
+    assert tv.n_events == int((tdb.arrays.times < cut).sum())
+    if tv.n_events:
+        assert tv.arrays.times.max() < cut
+    # training events and validation targets are all there, test targets none
+    assert tv.n_events >= tsp.train.n_events + len(tsp.valid)
+    assert (tsp.test.target_times() >= cut).all()
+
+
+def test_train_and_valid_hand_made():
+    db = seqmine.SequenceDatabase.from_sequences([[1, 2, 3, 4], [5, 6], [7, [8, 9], 1]])
+    tv = split(db).train_and_valid()
+    dec = db.codebook.decode_list
+    assert [[dec(e) for e in tv.sequence_codes(i)] for i in range(len(tv))] == \
+        [[[1], [2], [3]], [[5], [6]], [[7], [8, 9]]]
+    tsp = split(timed_db(), "temporal", valid_start=20, test_start=26)
+    tv = tsp.train_and_valid()
+    dec = tv.codebook.decode_list
+    assert [[dec(e) for e in tv.sequence_codes(i)] for i in range(len(tv))] == \
+        [[[1], [2], [3]], [[5], [6], [7]]]
+
+
 def test_temporal_fractions_and_dates():
     n = 1000
     frame = pd.DataFrame({"user_id": np.arange(n) % 50, "item_id": np.arange(n) % 37,

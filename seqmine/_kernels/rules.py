@@ -458,9 +458,10 @@ def set_supports(d_ptr, d_item, inv_ptr, inv_sid, set_ptr, set_items):
 # --- windowed next-item rules for the recommender ------------------------------------------
 
 @kernel
-def window_pairs(seq_of_evt, seq_ptr, evt_ptr, items, occ_ptr, occ_evt, n_items, window,
-                 decay):
-    """Item-to-item rules a => y from event pairs (i, t) of one sequence, 0 < |t - i| <= window.
+def window_pairs(seq_of_evt, seq_ptr, evt_ptr, items, times, occ_ptr, occ_evt, n_items,
+                 window, max_dt, decay):
+    """Item-to-item rules a => y from event pairs (i, t) of one sequence, 0 < |t - i| <= window
+    and |times[t] - times[i]| <= max_dt.
 
     ``decay[d]`` weighs a pair at distance d. Per antecedent item a (CSR ``ptr``), consequents
     ascending, with: forward weight (sum of decay over pairs with t after i), backward
@@ -488,7 +489,7 @@ def window_pairs(seq_of_evt, seq_ptr, evt_ptr, items, occ_ptr, occ_evt, n_items,
             lo = max(seq_ptr[s], i - window)
             hi = min(seq_ptr[s + 1], i + window + 1)
             for t in range(lo, hi):
-                if t == i:
+                if t == i or abs(times[t] - times[i]) > max_dt:
                     continue
                 d = t - i if t > i else i - t
                 for p in range(evt_ptr[t], evt_ptr[t + 1]):
@@ -535,12 +536,13 @@ def window_pairs(seq_of_evt, seq_ptr, evt_ptr, items, occ_ptr, occ_evt, n_items,
 # --- scoring histories with rules -----------------------------------------------------------
 
 @kernel
-def _fire(h_evt_ptr, h_items, e0, e1, anc_ptr, anc_ant, a_pat_ptr, a_pset_ptr, a_items,
-          r_ptr, r_con, r_w, last, recency, stamp, stamp_val, acc, seen, touched, nt,
-          record, rec_mask, rec, n_rec):
+def _fire(h_evt_ptr, h_items, h_times, e0, e1, anc_ptr, anc_ant, a_pat_ptr, a_pset_ptr,
+          a_items, r_ptr, r_con, r_w, last, max_age, recency, stamp, stamp_val, acc, seen,
+          touched, nt, record, rec_mask, rec, n_rec):
     """Add the contributions of the rules that fire for history events ``e0:e1`` to ``acc``.
 
-    A rule fires once, at the most recent event (among the last ``last``) where a match of
+    A rule fires once, at the most recent event (among the last ``last``, and at most
+    ``max_age`` before the last event in ``h_times``, non-decreasing) where a match of
     its antecedent ends: the antecedent's last itemset is inside that event and the rest of
     the antecedent is contained in the earlier events. Its contribution to its consequent is
     ``recency[j] * r_w[rule]`` with j the number of events after the match end. With
@@ -551,6 +553,8 @@ def _fire(h_evt_ptr, h_items, e0, e1, anc_ptr, anc_ant, a_pat_ptr, a_pset_ptr, a
     n_anchor = len(anc_ptr) - 1
     for j in range(min(last, e1 - e0)):
         e = e1 - 1 - j
+        if h_times[e1 - 1] - h_times[e] > max_age:
+            break
         w = recency[j]
         for p in range(h_evt_ptr[e], h_evt_ptr[e + 1]):
             x = h_items[p]
@@ -585,8 +589,9 @@ def _fire(h_evt_ptr, h_items, e0, e1, anc_ptr, anc_ant, a_pat_ptr, a_pset_ptr, a
 
 
 @kernel
-def _score_block(h_seq_ptr, h_evt_ptr, h_items, anc_ptr, anc_ant, a_pat_ptr, a_pset_ptr,
-                 a_items, r_ptr, r_con, r_w, last, recency, n_items, lo, hi, out):
+def _score_block(h_seq_ptr, h_evt_ptr, h_items, h_times, anc_ptr, anc_ant, a_pat_ptr,
+                 a_pset_ptr, a_items, r_ptr, r_con, r_w, last, max_age, recency, n_items, lo,
+                 hi, out):
     """Scores of histories ``lo:hi`` into ``out`` rows, with one float64 accumulator."""
     acc = np.zeros(n_items, np.float64)
     seen = np.zeros(n_items, np.bool_)
@@ -595,9 +600,10 @@ def _score_block(h_seq_ptr, h_evt_ptr, h_items, anc_ptr, anc_ant, a_pat_ptr, a_p
     rec = np.empty(0, np.int64)
     no_mask = np.zeros(1, np.bool_)
     for b in range(lo, hi):
-        nt, rec, _ = _fire(h_evt_ptr, h_items, h_seq_ptr[b], h_seq_ptr[b + 1], anc_ptr,
-                           anc_ant, a_pat_ptr, a_pset_ptr, a_items, r_ptr, r_con, r_w, last,
-                           recency, stamp, b, acc, seen, touched, 0, False, no_mask, rec, 0)
+        nt, rec, _ = _fire(h_evt_ptr, h_items, h_times, h_seq_ptr[b], h_seq_ptr[b + 1],
+                           anc_ptr, anc_ant, a_pat_ptr, a_pset_ptr, a_items, r_ptr, r_con,
+                           r_w, last, max_age, recency, stamp, b, acc, seen, touched, 0,
+                           False, no_mask, rec, 0)
         for i in range(nt):
             y = touched[i]
             out[b, y] = acc[y]
@@ -606,32 +612,34 @@ def _score_block(h_seq_ptr, h_evt_ptr, h_items, anc_ptr, anc_ant, a_pat_ptr, a_p
 
 
 @kernel
-def score_histories(h_seq_ptr, h_evt_ptr, h_items, anc_ptr, anc_ant, a_pat_ptr, a_pset_ptr,
-                    a_items, r_ptr, r_con, r_w, last, recency, n_items, out):
+def score_histories(h_seq_ptr, h_evt_ptr, h_items, h_times, anc_ptr, anc_ant, a_pat_ptr,
+                    a_pset_ptr, a_items, r_ptr, r_con, r_w, last, max_age, recency, n_items,
+                    out):
     """Rule scores of every history into ``out`` float32[B, n_items] (serial: for small
     batches and single histories, where starting threads costs more than it saves)."""
-    _score_block(h_seq_ptr, h_evt_ptr, h_items, anc_ptr, anc_ant, a_pat_ptr, a_pset_ptr,
-                 a_items, r_ptr, r_con, r_w, last, recency, n_items, 0, len(h_seq_ptr) - 1,
-                 out)
+    _score_block(h_seq_ptr, h_evt_ptr, h_items, h_times, anc_ptr, anc_ant, a_pat_ptr,
+                 a_pset_ptr, a_items, r_ptr, r_con, r_w, last, max_age, recency, n_items, 0,
+                 len(h_seq_ptr) - 1, out)
 
 
 @parallel_kernel
-def score_histories_parallel(h_seq_ptr, h_evt_ptr, h_items, anc_ptr, anc_ant, a_pat_ptr,
-                             a_pset_ptr, a_items, r_ptr, r_con, r_w, last, recency, n_items,
-                             out):
+def score_histories_parallel(h_seq_ptr, h_evt_ptr, h_items, h_times, anc_ptr, anc_ant,
+                             a_pat_ptr, a_pset_ptr, a_items, r_ptr, r_con, r_w, last, max_age,
+                             recency, n_items, out):
     """As :func:`score_histories`, in parallel over blocks of 64 histories; a history's
     row depends only on that history (deterministic)."""
     n_hist = len(h_seq_ptr) - 1
     block = 64
     for blk in prange((n_hist + block - 1) // block):
-        _score_block(h_seq_ptr, h_evt_ptr, h_items, anc_ptr, anc_ant, a_pat_ptr, a_pset_ptr,
-                     a_items, r_ptr, r_con, r_w, last, recency, n_items, blk * block,
-                     min((blk + 1) * block, n_hist), out)
+        _score_block(h_seq_ptr, h_evt_ptr, h_items, h_times, anc_ptr, anc_ant, a_pat_ptr,
+                     a_pset_ptr, a_items, r_ptr, r_con, r_w, last, max_age, recency, n_items,
+                     blk * block, min((blk + 1) * block, n_hist), out)
 
 
 @kernel
-def explain_history(h_evt_ptr, h_items, e0, e1, anc_ptr, anc_ant, a_pat_ptr, a_pset_ptr,
-                    a_items, r_ptr, r_con, r_w, last, recency, n_items, rec_mask):
+def explain_history(h_evt_ptr, h_items, h_times, e0, e1, anc_ptr, anc_ant, a_pat_ptr,
+                    a_pset_ptr, a_items, r_ptr, r_con, r_w, last, max_age, recency, n_items,
+                    rec_mask):
     """Scores (float64, exactly those ``score_histories`` rounds to float32) of one history
     and the contributions to the items in ``rec_mask``: int64[n, 3] rows (antecedent, rule,
     j) in accumulation order."""
@@ -641,8 +649,7 @@ def explain_history(h_evt_ptr, h_items, e0, e1, anc_ptr, anc_ant, a_pat_ptr, a_p
     touched = np.empty(n_items, np.int64)
     stamp = np.full(n_ant, -1, np.int64)
     rec = np.empty(48, np.int64)
-    _nt, rec, n_rec = _fire(h_evt_ptr, h_items, e0, e1, anc_ptr, anc_ant, a_pat_ptr,
-                           a_pset_ptr, a_items, r_ptr, r_con, r_w, last, recency, stamp, 0,
-                           acc, seen, touched, 0, True, rec_mask, rec, 0)
+    _nt, rec, n_rec = _fire(h_evt_ptr, h_items, h_times, e0, e1, anc_ptr, anc_ant,
+                           a_pat_ptr, a_pset_ptr, a_items, r_ptr, r_con, r_w, last, max_age,
+                           recency, stamp, 0, acc, seen, touched, 0, True, rec_mask, rec, 0)
     return acc, rec[:3 * n_rec].reshape((n_rec, 3)).copy()
-

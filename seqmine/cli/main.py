@@ -17,13 +17,14 @@ def cli() -> None:
 def _register() -> None:
     from seqmine.cli import (
         data_commands,
+        hybrid_commands,
         itemset_commands,
         mining_commands,
         neural_commands,
         rule_commands,
     )
     for module in (data_commands, mining_commands, itemset_commands, rule_commands,
-                   neural_commands):
+                   neural_commands, hybrid_commands):
         for command in module.COMMANDS:
             cli.add_command(command)
 

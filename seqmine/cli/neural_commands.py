@@ -15,7 +15,6 @@ import click
 
 from seqmine.cli.errors import friendly_errors
 from seqmine.cli.options import data_options, load_source
-from seqmine.errors import InputError
 
 MODELS = ("sasrec", "gru", "lstm")
 
@@ -93,7 +92,11 @@ def _make_split(db: Any, split_kind: str, test_start: str | None, valid_start: s
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--compile", "use_compile", is_flag=True, help="torch.compile (CUDA only).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--threads", type=int, default=None, help="torch CPU threads.")
+@click.option("--threads", type=int, default=None,
+              help="torch CPU threads (per process with --nproc).")
+@click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Data-parallel processes (torch.distributed: gloo on CPU, one GPU each "
+                   "on CUDA); --batch-size is the global batch, a multiple of NPROC.")
 @click.option("--restart", is_flag=True, help="Ignore existing checkpoints and start over.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @friendly_errors
@@ -103,10 +106,10 @@ def train(events: str, sequence: str | None, item: str, time_column: str, itemse
           max_len: int, dim: int, layers: int, heads: int, dropout: float, batch_size: int,
           lr: float, weight_decay: float, loss: str, negatives: int, patience: int,
           exclude_seen: bool, valid_max: int | None, device: str, use_compile: bool,
-          seed: int, threads: int | None, restart: bool, quiet: bool) -> None:
+          seed: int, threads: int | None, nproc: int, restart: bool, quiet: bool) -> None:
     """Train a next-item ranker on EVENTS (validated on the split's validation targets; the
     test targets are never read) and save it to OUTPUT."""
-    from seqmine.neural import train as train_model
+    from seqmine.neural.distributed import train_distributed
 
     db = load_source(events, sequence, item, time_column, itemsets)
     sp = _make_split(db, split_kind, test_start, valid_start, test_fraction, valid_fraction)
@@ -115,8 +118,8 @@ def train(events: str, sequence: str | None, item: str, time_column: str, itemse
     resumed = (checkpoints / "last.pt").is_file() and not restart
     if resumed:
         click.echo(f"resuming from {checkpoints / 'last.pt'}", err=True)
-    model_obj = train_model(
-        sp, model, max_len=max_len, dim=dim, layers=layers, heads=heads, dropout=dropout,
+    model_obj = train_distributed(
+        nproc, sp, model, max_len=max_len, dim=dim, layers=layers, heads=heads, dropout=dropout,
         epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, loss=loss,
         negatives=negatives, patience=patience, valid_exclude_seen=exclude_seen,
         valid_max=valid_max, device=device, compile=use_compile, checkpoint_dir=checkpoints,
@@ -133,6 +136,8 @@ def train(events: str, sequence: str | None, item: str, time_column: str, itemse
     if model_obj.history:
         summary += f", {model_obj.history[-1]['sequences_per_s']:.0f} sequences/s on " \
                    f"{model_obj.history[-1]['device']}"
+    if nproc > 1:
+        summary += f" ({nproc} processes)"
     click.echo(f"{summary} -> {out}")
 
 
@@ -158,23 +163,24 @@ def train(events: str, sequence: str | None, item: str, time_column: str, itemse
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json"]),
               default="text", show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto.")
+@click.option("--report", type=click.Path(dir_okay=False), default=None,
+              help="Also write a Markdown report (tables, bootstrap intervals, PNG plots "
+                   "beside it) to this file.")
 @friendly_errors
 def evaluate(model_dir: str, events: str, sequence: str | None, item: str, time_column: str,
              itemsets: str, split_kind: str, test_start: str | None, valid_start: str | None,
              test_fraction: float, valid_fraction: float, ks: tuple[int, ...], mode: str,
              exclude_seen: bool, on: str, ties: str, popularity: bool, fmt: str,
-             device: str) -> None:
-    """Evaluate the model in MODEL_DIR on EVENTS and print the metric table."""
+             device: str, report: str | None) -> None:
+    """Evaluate the model in MODEL_DIR (a neural or hybrid model folder, or a rule
+    recommender file) on EVENTS and print the metric table."""
+    from seqmine.cli.hybrid_commands import load_matching, write_report
     from seqmine.evaluate import evaluate as run_evaluation
     from seqmine.evaluate.protocol import format_table
-    from seqmine.neural import load
     from seqmine.recommend import PopularityRecommender
 
-    model = load(model_dir, device=device)
     db = load_source(events, sequence, item, time_column, itemsets)
-    if model.codebook is not None and model.codebook != db.codebook:
-        raise InputError(f"the model in {model_dir} was trained on another item catalogue "
-                         f"({model.n_items} items) than {events} ({db.n_items} items)")
+    model = load_matching(model_dir, db, events, device)
     sp = _make_split(db, split_kind, test_start, valid_start, test_fraction, valid_fraction)
     recommenders: dict[str, Any] = {model.name: model}
     if popularity:
@@ -192,6 +198,11 @@ def evaluate(model_dir: str, events: str, sequence: str | None, item: str, time_
         payload = {"protocol": table.attrs["protocol"],
                    "rows": json.loads(table.reset_index().to_json(orient="records"))}
         click.echo(json.dumps(payload, indent=2))
+    if report is not None:
+        for note in write_report(report, recommenders, sp, table, sorted(set(ks)), mode=mode,
+                                 exclude_seen=exclude_seen, on=on, ties=ties):
+            click.echo(note, err=True)
+        click.echo(f"report -> {report}", err=True)
 
 
 COMMANDS = [train, evaluate]

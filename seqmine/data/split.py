@@ -179,6 +179,24 @@ class Split:
                 f"{self.train.n_events} events, valid {len(self.valid)}, "
                 f"test {len(self.test)} instances)")
 
+    def train_and_valid(self) -> SequenceDatabase:
+        """Every event before the test targets: ``train`` plus the validation events (and,
+        under ``"temporal"``, every other event before ``test_start``), with the source's
+        codebook.
+
+        It is what a model is refit on, once its parameters are chosen on ``valid``, before
+        it scores ``test``: under leave-one-out the test history of a user is exactly that
+        user's sequence here. Guarantee (tested): no test target event, nor any event at or
+        after one in its sequence (leave-one-out) or at or after ``test_start`` (temporal).
+        """
+        a = self.source.arrays
+        if self.kind == "temporal":
+            keep = a.times < self.options["test_start"]
+        else:
+            keep = np.ones(self.source.n_events, dtype=bool)
+            keep[self.test.target_event] = False  # each is its sequence's last event
+        return select_events(self.source, keep)[0]
+
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "options": dict(self.options),
                 "train_sequences": len(self.train), "train_events": self.train.n_events,

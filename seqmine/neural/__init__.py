@@ -2,17 +2,23 @@
 
 ``train(split, model="sasrec" | "gru" | "lstm", ...)`` returns a :class:`NeuralRecommender`
 with ``score``, ``recommend`` and ``save``; :func:`load` reads a saved one back.
+``train(..., features=rules_or_patterns, feature_mode="logit" | "embedding" | "both")`` joins
+mined rules and patterns to the ranker (:mod:`seqmine.neural.features`).
 """
 
+from seqmine.neural.features import MinedFeatures, PatternFeatures, build_features
 from seqmine.neural.models import AttentionRanker, Ranker, RecurrentRanker, build_model
 from seqmine.neural.predict import NeuralRecommender, load
 from seqmine.neural.train import train
 
 __all__ = [
     "AttentionRanker",
+    "MinedFeatures",
     "NeuralRecommender",
+    "PatternFeatures",
     "Ranker",
     "RecurrentRanker",
+    "build_features",
     "build_model",
     "load",
     "train",

@@ -14,13 +14,14 @@ Hooks for pattern features (the hybrid issue builds on them; both are tested):
 * ``extra_logits``: float ``[..., n_items]`` (aligned with the logits it is added to) added
   through the learned scalar ``extra_logit_weight`` (initialised to 0, so a model starts as
   the ablation without features and learns how much to trust them); for example the rule
-  score of every candidate item.
+  score of every candidate item. It may also be a :class:`SparseLogits` (the mined rule
+  features of :mod:`seqmine.neural.features`), which adds itself without a dense input.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -28,7 +29,22 @@ from torch import nn
 
 from seqmine.errors import InputError
 
-__all__ = ["MODELS", "AttentionRanker", "Ranker", "RecurrentRanker", "build_model"]
+__all__ = ["MODELS", "AttentionRanker", "Ranker", "RecurrentRanker", "SparseLogits",
+           "build_model"]
+
+
+class SparseLogits(Protocol):
+    """Extra logits kept sparse (rows select with ``[...]`` like a ``[..., n_items]``
+    tensor); ``add_to`` returns ``logits + weight * values``, the ``at_*`` methods the
+    values at given items (sampled softmax)."""
+
+    def __getitem__(self, index: Any) -> SparseLogits: ...
+
+    def add_to(self, logits: torch.Tensor, weight: torch.Tensor) -> torch.Tensor: ...
+
+    def at_targets(self, target: torch.Tensor) -> torch.Tensor: ...
+
+    def at_columns(self, items: torch.Tensor) -> torch.Tensor: ...
 
 
 class Ranker(nn.Module):
@@ -62,16 +78,18 @@ class Ranker(nn.Module):
         """The ``[n_items, dim]`` output matrix: item embeddings without the padding row."""
         return self.item_emb.weight[1:]
 
-    def logits(self, hidden: torch.Tensor, extra_logits: torch.Tensor | None = None
-               ) -> torch.Tensor:
+    def logits(self, hidden: torch.Tensor,
+               extra_logits: torch.Tensor | SparseLogits | None = None) -> torch.Tensor:
         """Scores of every item for hidden states ``[..., dim]`` -> ``[..., n_items]``."""
         out = hidden @ self.item_weight.t()
-        if extra_logits is not None:
+        if isinstance(extra_logits, torch.Tensor):
             out = out + self.extra_logit_weight * extra_logits
+        elif extra_logits is not None:
+            out = extra_logits.add_to(out, self.extra_logit_weight)
         return out
 
     def forward(self, tokens: torch.Tensor, extra_inputs: torch.Tensor | None = None,
-                extra_logits: torch.Tensor | None = None) -> torch.Tensor:
+                extra_logits: torch.Tensor | SparseLogits | None = None) -> torch.Tensor:
         """Logits ``[B, L, n_items]`` for every position (training and tests; scoring uses
         :meth:`encode` on the last position only)."""
         return self.logits(self.encode(tokens, extra_inputs), extra_logits)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +23,8 @@ from seqmine.data.database import SequenceArrays
 from seqmine.errors import FormatVersionError, InputError
 from seqmine.io.atomic import atomic_path, atomic_write_bytes
 from seqmine.neural.data import history_windows
-from seqmine.neural.models import Ranker, build_model
+from seqmine.neural.features import PatternFeatures
+from seqmine.neural.models import Ranker, SparseLogits, build_model
 from seqmine.recommend import RecommenderBase, as_histories
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "NeuralRecommender", "load", "resolve_device"]
@@ -47,16 +48,22 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return dev
 
 
-def feature_outputs(features: nn.Module | None, tokens: torch.Tensor
-                    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+def feature_outputs(features: nn.Module | None, tokens: torch.Tensor,
+                    prepared: dict[str, torch.Tensor] | None = None
+                    ) -> tuple[torch.Tensor | None, torch.Tensor | SparseLogits | None]:
     """``(extra_inputs, extra_logits)`` from an optional feature module (hybrid hook).
 
     A feature module maps tokens ``[B, L]`` to a pair: extra input embeddings ``[B, L, dim]``
     and extra logits ``[B, L, n_items]`` (either may be None); see
-    :mod:`seqmine.neural.models` for what each must satisfy.
+    :mod:`seqmine.neural.models` for what each must satisfy. Mined features
+    (:class:`~seqmine.neural.features.PatternFeatures`) also take the ``prepared`` rows
+    the training loop computed once per window.
     """
     if features is None:
         return None, None
+    if isinstance(features, PatternFeatures):
+        return cast(tuple[torch.Tensor | None, SparseLogits | None],
+                    features(tokens, prepared))
     out = features(tokens)
     if not (isinstance(out, tuple) and len(out) == 2):
         raise InputError("a feature module must return (extra_inputs, extra_logits)")
@@ -151,6 +158,8 @@ class NeuralRecommender(RecommenderBase):
         config = {"format": FORMAT, "version": FORMAT_VERSION, "model": self.module.config(),
                   "train": self.train_config, "history": self.history,
                   "has_features": self.features is not None}
+        if isinstance(self.features, PatternFeatures):
+            config["features"] = self.features.config()
         atomic_write_bytes(folder / "config.json",
                            json.dumps(config, indent=2, default=_json_default).encode())
         return folder
@@ -168,8 +177,9 @@ def load(path: str | Path, device: str | torch.device = "cpu",
          features: nn.Module | None = None) -> NeuralRecommender:
     """Load a model written by :meth:`NeuralRecommender.save`.
 
-    A model trained with a feature module needs a fresh instance of that module as
-    ``features`` (its weights are restored from features.pt).
+    Mined features (``train(features=rules, ...)``) are restored from features.pt with
+    everything they need; a model trained with a custom feature module needs a fresh
+    instance of that module as ``features`` (its weights are restored from features.pt).
     """
     folder = Path(path)
     config_path = folder / "config.json"
@@ -188,11 +198,14 @@ def load(path: str | Path, device: str | torch.device = "cpu",
     module.load_state_dict(torch.load(folder / "weights.pt", map_location="cpu",
                                       weights_only=True))
     if config.get("has_features"):
-        if features is None:
+        state = torch.load(folder / "features.pt", map_location="cpu", weights_only=True)
+        if features is None and "features" in config:
+            features = PatternFeatures.from_state(config["features"], state)
+        elif features is None:
             raise InputError(f"the model in {folder} was trained with a feature module: pass "
                              "a fresh instance as features=...")
-        features.load_state_dict(torch.load(folder / "features.pt", map_location="cpu",
-                                            weights_only=True))
+        else:
+            features.load_state_dict(state)
     elif features is not None:
         raise InputError(f"the model in {folder} was trained without a feature module")
     codebook = None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import time
 import zlib
 from collections.abc import Callable
@@ -33,10 +34,13 @@ from seqmine.data.split import EvalSet, Split
 from seqmine.errors import InputError
 from seqmine.evaluate.protocol import rank_targets
 from seqmine.io.atomic import atomic_path
+from seqmine.neural import distributed as ddp
 from seqmine.neural.data import training_windows
+from seqmine.neural.features import MinedFeatures, PatternFeatures, build_features
 from seqmine.neural.losses import full_softmax_ce, proposal, sample_negatives, sampled_softmax_ce
-from seqmine.neural.models import MODELS, Ranker, build_model
+from seqmine.neural.models import MODELS, Ranker, SparseLogits, build_model
 from seqmine.neural.predict import NeuralRecommender, feature_outputs, resolve_device
+from seqmine.rules.recommender import RuleRecommender
 
 __all__ = ["train"]
 
@@ -89,7 +93,7 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
           device: str = "auto", compile: bool = False, amp: bool = True,
           checkpoint_dir: str | Path | None = None, resume: bool = True, seed: int = 0,
           threads: int | None = None, progress: bool = True,
-          features: nn.Module | None = None,
+          features: nn.Module | Any = None, feature_mode: str | None = None,
           callback: Callable[[dict[str, Any]], None] | None = None) -> NeuralRecommender:
     """Train a next-item ranker on ``data`` and return it as a :class:`NeuralRecommender`.
 
@@ -114,8 +118,16 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
     compile, amp : torch.compile and bf16 autocast, used on CUDA only.
     checkpoint_dir, resume : where to checkpoint each epoch; resume from it when present.
     threads : torch CPU threads (None leaves torch's default).
-    features : optional ``nn.Module`` mapping tokens to ``(extra_inputs, extra_logits)``
-        (the pattern-feature hook, see :mod:`seqmine.neural.models`); trained jointly.
+    features : mined features, trained jointly with the ranker (see
+        :mod:`seqmine.neural.features`): a RuleRecommender fit on ``split.train`` or
+        next-item rules (RuleSet), and / or a PatternSet, alone or as a tuple, or a
+        :class:`~seqmine.neural.MinedFeatures` with options; or a custom ``nn.Module``
+        mapping tokens to ``(extra_inputs, extra_logits)`` (the hooks of
+        :mod:`seqmine.neural.models`).
+    feature_mode : for mined features, "logit" (rule scores added to the logits through
+        the learned ``extra_logit_weight``), "embedding" (embeddings of the patterns ending
+        at each position added to its input) or "both"; default "logit" when rules are
+        given, else "embedding".
     callback : called with each epoch's record after its checkpoint is written.
     """
     if isinstance(data, Split):
@@ -153,6 +165,8 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
         raise InputError(f"attn_dropout must be in [0, 1), got {attn_dropout!r}")
     model_cfg = _model_config(model, n_items, max_len, dim, layers, heads, dropout, ffn_dim,
                               attn_dropout)
+    features = _resolve_features(features, feature_mode, train_db, dim,
+                                 math.sqrt(dim) if model == "sasrec" else 1.0)
 
     win = training_windows(train_db, max_len, windows)
     if len(win) == 0:
@@ -165,7 +179,11 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
                "valid_exclude_seen": valid_exclude_seen, "valid_max": valid_max,
                "windows": windows, "max_grad_norm": max_grad_norm, "seed": seed,
                "amp": amp, "features": features is not None}
+    if isinstance(features, PatternFeatures):
+        options["features"] = features.config()
     fingerprint = {k: v for k, v in options.items() if k not in _NOT_IN_FINGERPRINT}
+    if isinstance(features, PatternFeatures):
+        fingerprint["feature_tables"] = features.checksum()
     fingerprint["data"] = {"n_items": n_items, "windows": len(win), "crc": _checksum(win)}
     if valid is not None:
         fingerprint["valid"] = {"n": len(valid), "crc": _checksum(valid.target_items,
@@ -175,6 +193,9 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
     module = build_model(model_cfg).to(dev)
     if features is not None:
         features.to(dev)
+    if isinstance(features, PatternFeatures) and features.uses_rules:
+        with torch.no_grad():
+            module.extra_logit_weight.fill_(features.init_weight)
     modules: list[nn.Module] = [module] + ([features] if features is not None else [])
     optim = torch.optim.AdamW(_param_groups(modules, weight_decay), lr=lr,
                               fused=True if on_cuda else None)
@@ -200,6 +221,11 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
                                     features=features)
     stopped_by_patience = state["stopped"] == "patience"
     windows_t = torch.from_numpy(win).to(dev)
+    prepared = None
+    if isinstance(features, PatternFeatures):
+        t_prep = time.perf_counter()
+        prepared = features.prepare_tensors(win[:, :-1], dev)  # once per window, not per step
+        recommender.train_config["feature_prepare_seconds"] = time.perf_counter() - t_prep
     q = log_q = None
     if loss == "sampled":
         q_np = proposal(np.bincount(train_db.arrays.items, minlength=n_items), sampler)
@@ -217,12 +243,12 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
             break
         torch.manual_seed(_epoch_seed(seed, epoch))
         gen = torch.Generator(device=dev).manual_seed(_epoch_seed(seed, epoch))
-        order = torch.from_numpy(
-            np.random.default_rng([seed, epoch]).permutation(len(win))).to(dev)
+        order = ddp.pad_order(torch.from_numpy(  # padded for equal shards on N processes
+            np.random.default_rng([seed, epoch]).permutation(len(win))).to(dev))
         module.train()
         if features is not None:
             features.train()
-        n_batches = -(-len(win) // batch_size)
+        n_batches = -(-len(order) // batch_size)
         bar = _bar(n_batches, f"{model} {epoch + 1}/{epochs}", progress)
         total_loss = torch.zeros((), device=dev)
         total_n = 0
@@ -230,12 +256,14 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
             torch.cuda.synchronize(dev)
         t0 = time.perf_counter()
         for b in range(n_batches):
-            w = windows_t[order[b * batch_size:(b + 1) * batch_size]]
+            rows = ddp.shard(order[b * batch_size:(b + 1) * batch_size])  # this rank's
+            w = windows_t[rows]
             inp, tgt = w[:, :-1], w[:, 1:]
             keep = (inp != 0) & (tgt != 0)
             target = tgt[keep] - 1
+            pre = None if prepared is None else {k: v[rows] for k, v in prepared.items()}
             with autocast():
-                extra_in, extra_logits = feature_outputs(features, inp)
+                extra_in, extra_logits = feature_outputs(features, inp, pre)
                 hidden = encode(inp, extra_in)[keep]
                 extra = extra_logits[keep] if extra_logits is not None else None
                 if loss == "ce":
@@ -245,6 +273,7 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
                                           gen)
             optim.zero_grad(set_to_none=True)
             value.backward()
+            ddp.average_gradients(modules, len(target))  # the global batch's gradient
             if max_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_([p for m in modules for p in m.parameters()],
                                                max_grad_norm)
@@ -258,6 +287,7 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
         if on_cuda:
             torch.cuda.synchronize(dev)
         seconds = time.perf_counter() - t0
+        total_loss, total_n = ddp.sum_over_ranks(total_loss, total_n)
         record: dict[str, Any] = {
             "epoch": epoch + 1, "loss": float(total_loss.item() / max(total_n, 1)),
             "train_seconds": seconds, "sequences_per_s": len(win) / seconds,
@@ -289,7 +319,8 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
         if valid is not None and state["bad_epochs"] >= patience:
             state["stopped"] = "patience"
             stopped_by_patience = True
-        if ckpt_path is not None:
+        ddp.check_in_sync(modules)
+        if ckpt_path is not None and ddp.is_main():
             _save_checkpoint(ckpt_path, fingerprint, module, features, optim, state)
         if callback is not None:
             callback(dict(record))
@@ -297,23 +328,58 @@ def train(data: SequenceDatabase | Split, model: str = "sasrec", *,
     if state["best_state"] is not None:
         _load_joint_state(module, features, state["best_state"])
     recommender.history = copy.deepcopy(state["history"])
-    recommender.train_config = dict(options, best_epoch=state["best_epoch"],
+    recommender.train_config = dict(recommender.train_config, **options,
+                                    best_epoch=state["best_epoch"],
                                     best_valid_NDCG10=state["best"] if valid else None,
                                     stopped=state["stopped"] or "epochs")
     return recommender
 
 
+def _resolve_features(features: Any, feature_mode: str | None, train_db: SequenceDatabase,
+                      dim: int, input_scale: float) -> nn.Module | None:
+    """The feature module: a custom one as given, mined features built (and checked to
+    come from the training data: same codebook; item-to-item rules counted on exactly the
+    training events); ``input_scale`` is the model's item-embedding scale."""
+    if features is None or isinstance(features, nn.Module):
+        if feature_mode is not None:
+            raise InputError("feature_mode applies to mined features (rules / patterns), not "
+                             "to " + ("no features" if features is None else "a custom module"))
+        if isinstance(features, PatternFeatures) and (
+                features.n_items != train_db.n_items or features.cfg["dim"] != dim):
+            raise InputError("the PatternFeatures module was built for another catalogue or "
+                             "model size")
+        return features
+    spec = MinedFeatures.of(features, feature_mode)
+    built = build_features(spec, n_items=train_db.n_items, dim=dim, codebook=train_db.codebook,
+                           input_scale=input_scale)
+    rules = spec.rules.rules_ if isinstance(spec.rules, RuleRecommender) else spec.rules
+    if rules is not None and rules.unit == "events" and rules.n_units != train_db.n_events:
+        raise InputError(f"the rules were counted on {rules.n_units} events, the training "
+                         f"data has {train_db.n_events}: fit them on split.train only (rules "
+                         "fit on more data leak validation / test items into training)")
+    return built
+
+
+def _extra_at(extra: torch.Tensor | SparseLogits, target: torch.Tensor, neg: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Extra logits ``[N]`` of each row's target and ``[N, M]`` of the shared negatives."""
+    if isinstance(extra, torch.Tensor):
+        return extra.gather(1, target.unsqueeze(1)).squeeze(1), extra[:, neg]
+    return extra.at_targets(target), extra.at_columns(neg)
+
+
 def _sampled_loss(module: Ranker, hidden: torch.Tensor, target: torch.Tensor,
-                  extra: torch.Tensor | None, q: torch.Tensor, log_q: torch.Tensor,
-                  m: int, gen: torch.Generator) -> torch.Tensor:
+                  extra: torch.Tensor | SparseLogits | None, q: torch.Tensor,
+                  log_q: torch.Tensor, m: int, gen: torch.Generator) -> torch.Tensor:
     neg = sample_negatives(q, m, gen)
     weight = module.item_weight
     pos_logits = (hidden * weight[target]).sum(-1)
     neg_logits = hidden @ weight[neg].t()
     if extra is not None:
         w = module.extra_logit_weight
-        pos_logits = pos_logits + w * extra.gather(1, target.unsqueeze(1)).squeeze(1)
-        neg_logits = neg_logits + w * extra[:, neg]
+        pos_extra, neg_extra = _extra_at(extra, target, neg)
+        pos_logits = pos_logits + w * pos_extra
+        neg_logits = neg_logits + w * neg_extra
     accidental = neg.unsqueeze(0) == target.unsqueeze(1)
     return sampled_softmax_ce(pos_logits, neg_logits, log_q[neg], accidental)
 

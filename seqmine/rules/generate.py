@@ -35,7 +35,9 @@ def rules(source: PatternSet | SequenceDatabase, min_confidence: float = 0.0,
     ----------
     source : a PatternSet for ``kind="next-item"`` / ``"sequential"`` (rules are read off
         its patterns), or a SequenceDatabase, mined first with ``minsup`` and
-        ``mine_options`` (e.g. ``max_length``, ``max_gap``). ``kind="partially-ordered"``
+        ``mine_options`` (e.g. ``max_length``, ``max_gap``; gaps and span given as
+        timedeltas are time windows on a database with timestamps, and every support,
+        confidence and lift is then counted within that window). ``kind="partially-ordered"``
         needs a SequenceDatabase and ``minsup``: those rules (unordered antecedent and
         consequent item sets, RuleGrowth style) are mined directly, not from patterns.
     kind : "next-item" (X => one item y right after X), "sequential" (X => Y, any split of a

@@ -14,6 +14,12 @@ recurs within the window of one occurrence of a, or with backward pairs).
 :meth:`from_rules` uses mined rules instead (any next-item RuleSet, antecedents of any
 length, with itemsets).
 
+Time windows: with ``window_seconds``, a pair also needs its two events at most that many
+seconds apart (``window`` still bounds it in events, and ``decay`` still weighs the event
+distance). They need real timestamps: a database whose times have a unit (``s``, ``ms``,
+``us``, ``ns``; read the time column as a timestamp type). Seconds convert to the unit
+rounding down.
+
 Scoring
 -------
 Each rule X => y has a weight ``support / (antecedent_support + shrinkage) ** normalize``:
@@ -23,8 +29,11 @@ y); ``normalize=0`` uses the raw support (what the item-pair baseline does). A r
 a history when a match of its antecedent ends in one of the history's last ``last`` events:
 the antecedent's last itemset lies in that event and the rest of it earlier in the history.
 It fires once, at the most recent such event, j events before the end (j = 0 for the last
-event), and adds ``(j + 1) ** -recency * weight`` to the score of y. An item's score is the
-sum over the rules that fire for it; items no rule reaches score 0.
+event), and adds ``(j + 1) ** -recency * weight`` to the score of y. With ``last_seconds``,
+that event must also be at most that many seconds before the history's last event (the
+histories' own times are read: pass ``SequenceArrays`` with times in the training data's
+unit, e.g. ``EvalSet.histories()``; histories given as lists are refused). An item's score
+is the sum over the rules that fire for it; items no rule reaches score 0.
 
 Explanations are exact: :meth:`explain` lists every contribution to an item, and added in
 the order listed (float64) they give its score exactly (``score`` returns that sum rounded
@@ -35,6 +44,7 @@ histories); nothing loops over rules in Python.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +54,9 @@ import numpy as np
 
 from seqmine._kernels import rules as krules
 from seqmine.data.codebook import Codebook
-from seqmine.data.database import SequenceDatabase
+from seqmine.data.database import SequenceArrays, SequenceDatabase
 from seqmine.errors import InputError
+from seqmine.options import _UNITS_PER_SECOND
 from seqmine.patterns.csr import lengths_to_ptr
 from seqmine.recommend import (
     RecommenderBase,
@@ -62,14 +73,22 @@ if TYPE_CHECKING:
     import pandas as pd
 
 #: parameters that change only how rules are weighted and matched (no refit needed)
-SCORING_PARAMS = ("last", "recency", "normalize", "shrinkage", "backward", "min_count",
-                  "max_rules_per_item")
+SCORING_PARAMS = ("last", "last_seconds", "recency", "normalize", "shrinkage", "backward",
+                  "min_count", "max_rules_per_item")
 #: the scoring parameters that change rule weights (the others apply at scoring time)
 WEIGHT_PARAMS = ("normalize", "shrinkage", "backward", "min_count", "max_rules_per_item")
 #: batches of more than this many histories are scored in parallel
 PARALLEL_FROM = 256
 #: parameters that change the rule statistics (fit again)
-FIT_PARAMS = ("window", "decay")
+FIT_PARAMS = ("window", "window_seconds", "decay")
+#: stands for "no limit" in the time-window kernels' int64 comparisons
+NO_LIMIT = np.iinfo(np.int64).max // 4
+
+
+#: what the scoring kernels take after the histories: the rule index (8 arrays), last,
+#: max_age, the recency weights and n_items
+_KernelArgs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                    np.ndarray, np.ndarray, int, int, np.ndarray, int]
 
 
 @dataclass(frozen=True)
@@ -121,8 +140,12 @@ class RuleRecommender(RecommenderBase):
     Parameters
     ----------
     window : events after an antecedent occurrence in which a consequent counts (fit).
+    window_seconds : if given, a consequent also counts only within this many seconds of
+        the antecedent (fit; needs timestamps).
     decay : exponent of the pair weight ``distance ** -decay`` (0: all pairs weigh 1).
     last : history events in which an antecedent match may end.
+    last_seconds : if given, an antecedent match must also end within this many seconds
+        before the history's last event.
     recency : exponent of the firing weight ``(j + 1) ** -recency``.
     normalize : exponent on ``antecedent_support + shrinkage`` dividing the support (1:
         confidence, 0: raw support).
@@ -135,14 +158,17 @@ class RuleRecommender(RecommenderBase):
 
     name = "rules"
 
-    def __init__(self, *, window: int = 10, decay: float = 1.0, last: int = 10,
+    def __init__(self, *, window: int = 10, window_seconds: float | None = None,
+                 decay: float = 1.0, last: int = 10, last_seconds: float | None = None,
                  recency: float = 1.0, normalize: float = 1.0, shrinkage: float = 0.0,
                  backward: float = 0.0, min_count: int = 1,
                  max_rules_per_item: int | None = None) -> None:
         self.params: dict[str, Any] = {}
-        self._check_and_set(window=window, decay=decay, last=last, recency=recency,
+        self._check_and_set(window=window, window_seconds=window_seconds, decay=decay,
+                            last=last, last_seconds=last_seconds, recency=recency,
                             normalize=normalize, shrinkage=shrinkage, backward=backward,
                             min_count=min_count, max_rules_per_item=max_rules_per_item)
+        self.time_unit: str | None = None
         self._stats: dict[str, np.ndarray] | None = None
         self._source: RuleSet | None = None
         self._index: dict[str, np.ndarray] | None = None
@@ -161,6 +187,11 @@ class RuleRecommender(RecommenderBase):
                 ok = value is None or (not isinstance(value, bool) and isinstance(
                     value, (int, np.integer)) and value >= 1)
                 want = "None or an int >= 1"
+            elif name in ("window_seconds", "last_seconds"):
+                ok = value is None or (not isinstance(value, bool) and isinstance(
+                    value, (int, float, np.integer, np.floating)) and np.isfinite(value)
+                    and value > 0)
+                want = "None or a number of seconds > 0"
             elif name in ("decay", "recency", "normalize", "shrinkage", "backward"):
                 ok = not isinstance(value, bool) and isinstance(
                     value, (int, float, np.integer, np.floating)) and np.isfinite(value) \
@@ -200,6 +231,9 @@ class RuleRecommender(RecommenderBase):
         if not isinstance(train, SequenceDatabase):
             raise InputError(f"RuleRecommender.fit takes a SequenceDatabase (e.g. "
                              f"split.train), got {type(train).__name__}")
+        self.time_unit = train.time_unit
+        max_dt = self._in_units("window_seconds")
+        self._in_units("last_seconds")
         a = train.arrays
         n = train.n_items
         seq_of_evt = np.repeat(np.arange(len(train), dtype=np.int64), np.diff(a.seq_ptr))
@@ -212,8 +246,8 @@ class RuleRecommender(RecommenderBase):
         distance[0] = 1.0
         decay = distance ** -float(self.params["decay"])
         ptr, con, fw, bw, fn, bn = krules.window_pairs(
-            seq_of_evt, a.seq_ptr, a.evt_ptr, a.items, occ_ptr, evt_of_item[order], n,
-            window, decay)
+            seq_of_evt, a.seq_ptr, a.evt_ptr, a.items, a.times, occ_ptr, evt_of_item[order], n,
+            window, max_dt, decay)
         self._stats = {"ptr": ptr, "con": con.astype(np.int32), "forward": fw,
                        "backward": bw, "forward_count": fn, "backward_count": bn,
                        "occurrences": np.diff(occ_ptr).astype(np.int64),
@@ -225,20 +259,37 @@ class RuleRecommender(RecommenderBase):
         self._build_index()
         return self
 
+    def _in_units(self, name: str) -> int:
+        """Parameter ``name`` (seconds, or None) in the data's time unit (NO_LIMIT for None)."""
+        seconds = self.params[name]
+        if seconds is None:
+            return int(NO_LIMIT)
+        if self.time_unit not in _UNITS_PER_SECOND:
+            raise InputError(f"{name} needs timestamps, but the data's times have no time "
+                             "unit (they are positions or plain numbers): read the time "
+                             "column as a timestamp type, e.g. pa.timestamp('s')")
+        # round away float noise (0.003 s * 1000 = 2.9999999999999996 ms) before the floor
+        return math.floor(round(float(seconds) * _UNITS_PER_SECOND[self.time_unit], 6))
+
     @classmethod
-    def from_rules(cls, rules: RuleSet, *, last: int = 10, recency: float = 1.0,
-                   normalize: float = 1.0, shrinkage: float = 0.0,
-                   max_rules_per_item: int | None = None) -> RuleRecommender:
+    def from_rules(cls, rules: RuleSet, *, last: int = 10, last_seconds: float | None = None,
+                   recency: float = 1.0, normalize: float = 1.0, shrinkage: float = 0.0,
+                   max_rules_per_item: int | None = None,
+                   time_unit: str | None = None) -> RuleRecommender:
         """A recommender scoring with mined next-item rules (``seqmine.rules(...,
         kind="next-item")`` or another recommender's ``rules_``). Antecedents may be any
-        patterns; they match as described in the module docstring."""
+        patterns; they match as described in the module docstring. ``last_seconds`` needs
+        the time unit of the histories' times (``time_unit``, e.g. ``db.time_unit``;
+        rules saved by :meth:`to_parquet` remember it)."""
         if not isinstance(rules, RuleSet):
             raise InputError(f"from_rules takes a RuleSet, got {type(rules).__name__}")
         if rules.kind not in ("next-item", "next-item-window"):
             raise InputError(f"from_rules needs next-item rules (one consequent item), got "
                              f"{rules.kind!r} rules")
-        rec = cls(last=last, recency=recency, normalize=normalize, shrinkage=shrinkage,
-                  max_rules_per_item=max_rules_per_item)
+        rec = cls(last=last, last_seconds=last_seconds, recency=recency, normalize=normalize,
+                  shrinkage=shrinkage, max_rules_per_item=max_rules_per_item)
+        rec.time_unit = time_unit if time_unit is not None else rules.options.get("time_unit")
+        rec._in_units("last_seconds")
         rec._source = rules
         rec.codebook = rules.codebook
         rec._n = len(rules.codebook)
@@ -264,8 +315,11 @@ class RuleRecommender(RecommenderBase):
                             s["occurrences"][s["con"][idx]], codebook=self.codebook,
                             kind="next-item-window", n_sequences=self._n_sequences,
                             unit="events", n_units=int(s["n_events"]),
-                            options={"window": p["window"], "decay": p["decay"],
-                                     "backward": backward, "min_count": p["min_count"]})
+                            options={"window": p["window"],
+                                     "window_seconds": p["window_seconds"],
+                                     "decay": p["decay"], "backward": backward,
+                                     "min_count": p["min_count"],
+                                     "time_unit": self.time_unit})
         else:
             assert self._source is not None
             rules = self._source
@@ -287,8 +341,9 @@ class RuleRecommender(RecommenderBase):
         """Save the rules and the scoring parameters (a RuleSet file, atomic write);
         :meth:`read_parquet` gives a recommender with exactly the same scores."""
         rules = self.rules_
-        scoring = {k: self.params[k] for k in ("last", "recency", "normalize", "shrinkage",
-                                                "max_rules_per_item")}
+        scoring = {k: self.params[k] for k in ("last", "last_seconds", "recency", "normalize",
+                                                "shrinkage", "max_rules_per_item")}
+        scoring["time_unit"] = self.time_unit
         saved = RuleSet(rules.ant_ptr, rules.ant_set_ptr, rules.ant_items, rules.con_ptr,
                         rules.con_set_ptr, rules.con_items, rules.support,
                         rules.antecedent_support, rules.consequent_support,
@@ -321,23 +376,36 @@ class RuleRecommender(RecommenderBase):
         last = int(self.params["last"])
         return np.arange(1, last + 1, dtype=np.float64) ** -float(self.params["recency"])
 
-    def score(self, histories: Any) -> np.ndarray:
-        """Rule scores float32[B, n_items] of a batch of histories (item codes)."""
-        h = as_histories(histories)
+    def _histories(self, histories: Any) -> SequenceArrays:
+        """``as_histories``, refusing lists when ``last_seconds`` needs real times."""
+        if self.params["last_seconds"] is not None and not isinstance(
+                histories, (SequenceArrays, SequenceDatabase)):
+            raise InputError("last_seconds reads the histories' times: give SequenceArrays "
+                             "(e.g. EvalSet.histories()) or a SequenceDatabase, not lists "
+                             "(their times are positions)")
+        return as_histories(histories)
+
+    def _kernel_args(self) -> _KernelArgs:
+        """The rule index and the matching window, as the scoring kernels take them."""
         ix = self._index
         if ix is None:
             raise InputError("RuleRecommender is not fitted")
+        return (ix["anc_ptr"], ix["anc_ant"], ix["a_pat_ptr"], ix["a_pset_ptr"], ix["a_items"],
+                ix["r_ptr"], ix["r_con"], ix["r_w"], int(self.params["last"]),
+                self._in_units("last_seconds"), self._recency(), self.n_items)
+
+    def score(self, histories: Any) -> np.ndarray:
+        """Rule scores float32[B, n_items] of a batch of histories (item codes)."""
+        h = self._histories(histories)
+        args = self._kernel_args()
         out = np.zeros((len(h.seq_ptr) - 1, self.n_items), np.float32)
         e0 = int(h.seq_ptr[0]) if len(h.seq_ptr) else 0
         i0 = int(h.evt_ptr[e0]) if len(h.evt_ptr) else 0
         kernel = krules.score_histories if len(out) <= PARALLEL_FROM else \
             krules.score_histories_parallel
         kernel(h.seq_ptr - e0, h.evt_ptr[e0:] - i0,
-                               np.ascontiguousarray(h.items[i0:], dtype=np.int32),
-                               ix["anc_ptr"], ix["anc_ant"], ix["a_pat_ptr"],
-                               ix["a_pset_ptr"], ix["a_items"], ix["r_ptr"], ix["r_con"],
-                               ix["r_w"], int(self.params["last"]), self._recency(),
-                               self.n_items, out)
+               np.ascontiguousarray(h.items[i0:], dtype=np.int32),
+               np.ascontiguousarray(h.times[e0:], dtype=np.int64), *args, out)
         return out
 
     @overload
@@ -352,9 +420,9 @@ class RuleRecommender(RecommenderBase):
                   explain: bool = False) -> TopK | list[Explanation]:
         """Top ``k`` items per history (:class:`TopK`); with ``explain`` a list of
         :class:`Explanation`, one per history, with the same items and scores."""
+        h = self._histories(histories)
         if not explain:
-            return super().recommend(histories, k, exclude_seen)
-        h = as_histories(histories)
+            return super().recommend(h, k, exclude_seen)
         return [self.explain(slice_histories(h, b, b + 1), k, exclude_seen)
                 for b in range(len(h.seq_ptr) - 1)]
 
@@ -362,19 +430,15 @@ class RuleRecommender(RecommenderBase):
                 items: Iterable[int] | None = None) -> Explanation:
         """The top ``k`` items for one history (or the given ``items``, codes) with every
         rule contribution to each (see :class:`Explanation`)."""
-        h = as_histories(history)
+        h = self._histories(history)
         if len(h.seq_ptr) != 2:
             raise InputError(f"explain takes one history, got {len(h.seq_ptr) - 1}")
-        ix = self._index
-        if ix is None:
-            raise InputError("RuleRecommender is not fitted")
+        args = self._kernel_args()
         n = self.n_items
         e0, e1 = int(h.seq_ptr[0]), int(h.seq_ptr[1])
-        scores64, _ = krules.explain_history(
-            h.evt_ptr, np.ascontiguousarray(h.items, np.int32), e0, e1, ix["anc_ptr"],
-            ix["anc_ant"], ix["a_pat_ptr"], ix["a_pset_ptr"], ix["a_items"], ix["r_ptr"],
-            ix["r_con"], ix["r_w"], int(self.params["last"]), self._recency(), n,
-            np.zeros(n, dtype=bool))
+        head = (h.evt_ptr, np.ascontiguousarray(h.items, np.int32),
+                np.ascontiguousarray(h.times, np.int64), e0, e1)
+        scores64, _ = krules.explain_history(*head, *args, np.zeros(n, dtype=bool))
         if items is None:
             row = scores64.astype(np.float32)[None, :]
             check_scores(row, 1, n)
@@ -387,10 +451,7 @@ class RuleRecommender(RecommenderBase):
                 raise InputError(f"items must be codes in 0..{n - 1}")
         mask = np.zeros(n, dtype=bool)
         mask[chosen[chosen >= 0]] = True
-        _, rec = krules.explain_history(
-            h.evt_ptr, np.ascontiguousarray(h.items, np.int32), e0, e1, ix["anc_ptr"],
-            ix["anc_ant"], ix["a_pat_ptr"], ix["a_pset_ptr"], ix["a_items"], ix["r_ptr"],
-            ix["r_con"], ix["r_w"], int(self.params["last"]), self._recency(), n, mask)
+        _, rec = krules.explain_history(*head, *args, mask)
         scores = np.where(chosen >= 0, scores64[np.maximum(chosen, 0)], -np.inf)
         return Explanation(chosen, scores, self._contributions(rec, chosen), self.codebook)
 
@@ -516,4 +577,5 @@ DEFAULT_GRID: dict[str, list[Any]] = {
     "normalize": [0.0, 0.5, 1.0],
     "shrinkage": [0.0, 10.0],
     "backward": [0.0, 0.3],
+    "min_count": [1, 2],
 }

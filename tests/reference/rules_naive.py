@@ -83,20 +83,25 @@ def partially_ordered_rules(sequences: Sequence[Sequence[Sequence[Any]]], min_co
 
 
 def window_rule_stats(sequences: Sequence[Sequence[Sequence[Any]]], window: int,
-                      decay: Any) -> tuple[dict[tuple[Any, Any], list[float]], dict[Any, int]]:
+                      decay: Any, times: Sequence[Sequence[int]] | None = None,
+                      max_dt: int | None = None
+                      ) -> tuple[dict[tuple[Any, Any], list[float]], dict[Any, int]]:
     """Item-to-item statistics the RuleRecommender fits: for every pair of events (i, t) of
-    one sequence with 0 < |t - i| <= window, every a in event i and y in event t add
+    one sequence with 0 < |t - i| <= window (and, with ``max_dt``, at most ``max_dt`` apart
+    in ``times``), every a in event i and y in event t add
     ``decay(|t - i|)`` to forward[a, y] (t after i) or backward[a, y] (t before i), and one
     to that direction's pair count. Returns ({(a, y): [forward, backward, forward count,
     backward count]}, {a: events holding a})."""
     stats: dict[tuple[Any, Any], list[float]] = defaultdict(lambda: [0.0, 0.0, 0, 0])
     occurrences: dict[Any, int] = defaultdict(int)
-    for seq in sequences:
+    for s, seq in enumerate(sequences):
         for i, event in enumerate(seq):
             for a in set(event):
                 occurrences[a] += 1
                 for t in range(max(0, i - window), min(len(seq), i + window + 1)):
                     if t == i:
+                        continue
+                    if max_dt is not None and abs(times[s][t] - times[s][i]) > max_dt:
                         continue
                     for y in set(seq[t]):
                         entry = stats[(a, y)]
@@ -110,13 +115,17 @@ def window_rule_stats(sequences: Sequence[Sequence[Sequence[Any]]], window: int,
 
 
 def rule_scores(history: Sequence[Sequence[Any]], weights: dict[tuple[Any, Any], float],
-                last: int, recency: Any) -> dict[Any, float]:
+                last: int, recency: Any, times: Sequence[int] | None = None,
+                max_age: int | None = None) -> dict[Any, float]:
     """Scores of the item-to-item rules a => y with weight ``weights[a, y]``: each antecedent
     item fires once, at its most recent position j (0 = last event) among the last ``last``
-    events, adding ``recency(j) * weight`` to y."""
+    events (and, with ``max_age``, at most ``max_age`` before the last event in ``times``),
+    adding ``recency(j) * weight`` to y."""
     scores: dict[Any, float] = defaultdict(float)
     fired: set[Any] = set()
     for j in range(min(last, len(history))):
+        if max_age is not None and times[-1] - times[len(history) - 1 - j] > max_age:
+            continue
         for a in sorted(set(history[len(history) - 1 - j])):
             if a in fired:
                 continue
