@@ -16,7 +16,7 @@ Protocol, per data set:
   split.train; a fixed random sample of at most --valid-sample (10000) validation
   instances). The baseline and popularity have no parameters to tune.
 * For the test figures every model is refit on all events before the test targets
-  (split.train plus the validation events; nothing from a test event), then ranks every
+  (``split.train_and_valid()``: nothing from a test event), then ranks every
   catalogue item for every test instance (full ranking). Both models see the same data.
 * The rules-minus-baseline NDCG@10 difference comes with a 95 % paired bootstrap interval
   over test instances (1000 resamples).
@@ -40,19 +40,21 @@ from typing import Any
 
 import numpy as np
 
+from seqmine.io.atomic import atomic_write_bytes
+
 DATA_DIR = Path(os.environ.get("SEQMINE_RECSYS_DIR", "/work/shared/datasets/recsys"))
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
-#: file -> (sequence column, split, exclude_seen)
-DATASETS: dict[str, tuple[str | None, str, bool]] = {
-    "sasrec_ml1m": (None, "leave-one-out", True),
-    "s3rec_beauty": (None, "leave-one-out", True),
-    "s3rec_sports": (None, "leave-one-out", True),
-    "s3rec_yelp": (None, "leave-one-out", True),
-    "sasrec_video": (None, "leave-one-out", True),
-    "ml1m_ratings_users1-2999": (None, "leave-one-out", True),
-    "yoochoose_clicks_100k": ("session_id", "temporal", False),
-    "diginetica_views_sample": ("session_id", "temporal", False),
+#: file -> (sequence column, split, exclude_seen, timestamps in Unix seconds)
+DATASETS: dict[str, tuple[str | None, str, bool, bool]] = {
+    "sasrec_ml1m": (None, "leave-one-out", True, False),
+    "s3rec_beauty": (None, "leave-one-out", True, False),
+    "s3rec_sports": (None, "leave-one-out", True, False),
+    "s3rec_yelp": (None, "leave-one-out", True, False),
+    "sasrec_video": (None, "leave-one-out", True, False),
+    "ml1m_ratings_users1-2999": (None, "leave-one-out", True, True),
+    "yoochoose_clicks_100k": ("session_id", "temporal", False, True),
+    "diginetica_views_sample": ("session_id", "temporal", False, True),
 }
 
 #: figures of the issue's baseline (NDCG@10, HR@10), leave-one-out, full ranking, seen excluded
@@ -63,9 +65,14 @@ GRID: dict[str, list[Any]] = {
     "last": [10],
     "recency": [1.0, 2.0],
     "normalize": [0.0, 0.5, 1.0],
-    "shrinkage": [0.0, 5.0, 20.0],
+    "shrinkage": [0.0, 20.0],
     "backward": [0.0, 0.25],
+    "min_count": [1, 2],
 }
+#: added to GRID for data with real timestamps (seconds): pairs within a day, antecedents
+#: within the hour before the history's last event
+TIME_GRID: dict[str, list[Any]] = {"window_seconds": [None, 86400],
+                                   "last_seconds": [None, 3600]}
 QUICK_GRID: dict[str, list[Any]] = {"last": [3, 10], "normalize": [0.0, 1.0],
                                     "backward": [0.0, 0.25]}
 
@@ -80,18 +87,22 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def refit_data(sp: Any) -> Any:
-    """All events before the test targets: split.train plus the validation events (the
-    data a model may use when it predicts the test events)."""
-    from seqmine.data.split import select_events
-    a = sp.source.arrays
-    if sp.kind == "temporal":
-        keep = a.times < sp.options["test_start"]
-    else:
-        keep = np.ones(sp.source.n_events, dtype=bool)
-        keep[sp.test.target_event] = False
-        # leave-one-out: every event after a test target is a later test target (none)
-    return select_events(sp.source, keep)[0]
+def load(name: str, data_dir: Path) -> Any:
+    """The data set as a SequenceDatabase; files with Unix-second timestamps get time unit
+    "s" (so that the time windows of RuleRecommender apply)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    import seqmine
+    sequence, _, _, unix_seconds = DATASETS[name]
+    path = data_dir / f"{name}.parquet"
+    if not unix_seconds:
+        return seqmine.read_events(path, sequence=sequence)
+    table = pq.read_table(path)
+    table = table.set_column(table.schema.get_field_index("timestamp"), "timestamp",
+                             pc.cast(table["timestamp"], pa.timestamp("s")))
+    return seqmine.read_events(table, sequence=sequence)
 
 
 def bootstrap_ci(diff: np.ndarray, n: int = 1000, seed: int = 0) -> tuple[float, float]:
@@ -133,24 +144,20 @@ def latency(rec: Any, evalset: Any, n: int = 1000, seed: int = 0) -> dict[str, f
 def serving_only(name: str, args: argparse.Namespace, previous: dict[str, Any]
                  ) -> dict[str, Any] | None:
     """Re-measure serving speed for a data set already in the results (same parameters)."""
-    import seqmine
     from seqmine.data.split import split
     from seqmine.rules import RuleRecommender
     if name not in previous:
         print(f"skipped {name}: no earlier result to attach serving figures to",
               file=sys.stderr)
         return None
-    sequence, how, _ = DATASETS[name]
-    db = seqmine.read_events(args.data_dir / f"{name}.parquet", sequence=sequence)
-    sp = split(db, how)
-    rec = RuleRecommender(**previous[name]["best_params"]).fit(refit_data(sp))
+    sp = split(load(name, args.data_dir), DATASETS[name][1])
+    rec = RuleRecommender(**previous[name]["best_params"]).fit(sp.train_and_valid())
     res = dict(previous[name])
     res["serving"] = latency(rec, sp.test, seed=args.seed)
     return res
 
 
 def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any] | None:
-    import seqmine
     from seqmine.data.split import split
     from seqmine.evaluate import evaluate, rank_targets
     from seqmine.recommend import PopularityRecommender
@@ -160,11 +167,11 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any] | None:
     if not path.exists():
         print(f"skipped {name}: {path} not found", file=sys.stderr)
         return None
-    sequence, how, exclude_seen = DATASETS[name]
-    db = seqmine.read_events(path, sequence=sequence)
+    _, how, exclude_seen, timestamps = DATASETS[name]
+    db = load(name, args.data_dir)
     sp = split(db, how)
     t0 = time.perf_counter()
-    grid = QUICK_GRID if args.quick else GRID
+    grid = QUICK_GRID if args.quick else {**GRID, **(TIME_GRID if timestamps else {})}
     tuned, table = tune(sp, grid, exclude_seen=exclude_seen, sample=args.valid_sample,
                         seed=args.seed)
     tune_s = time.perf_counter() - t0
@@ -176,7 +183,7 @@ def run_dataset(name: str, args: argparse.Namespace) -> dict[str, Any] | None:
                                                                        args.seed)
     base_valid = evaluate(ItemPairBaseline().fit(sp.train), valid, k=[10],
                           exclude_seen=exclude_seen)
-    refit = refit_data(sp)
+    refit = sp.train_and_valid()
     models: dict[str, Any] = {}
     fit_s: dict[str, float] = {}
     for label, make in (("popularity", lambda: PopularityRecommender()),
@@ -237,12 +244,14 @@ def write_markdown(results: list[dict[str, Any]], path: Path, hardware: str) -> 
         "a => y whose antecedent item a is among the last 10 history events: weight "
         "`support / (antecedent_support + shrinkage) ** normalize` times the recency "
         "`(j + 1) ** -recency`; support sums `distance ** -decay` over event pairs within "
-        "10 positions, plus `backward` times the pairs in reverse order. The baseline is "
-        "its special case decay 1, normalize 0, last 3, recency 1, backward 0 (a test "
-        "checks the scores are equal). What the validation split picked: confidence "
-        "normalisation and a longer history on MovieLens; shrunk confidence and a "
-        "flatter distance decay on the Amazon files; backward (co-occurrence) weight on "
-        "Beauty, Sports, Yelp and both session logs.", ""]
+        "10 positions, plus `backward` times the pairs in reverse order; rules seen in "
+        "fewer than `min_count` event pairs are dropped. On the files with real timestamps "
+        "(MovieLens ratings, YooChoose, DIGINETICA) the grid also tries time windows: pairs "
+        "at most a day apart (`window_seconds`), antecedents at most an hour before the "
+        "history's last event (`last_seconds`). The baseline is RuleRecommender's special "
+        "case decay 1, normalize 0, last 3, recency 1, backward 0, min_count 1 (a test "
+        "checks the scores are equal). Grid: "
+        + ", ".join(f"{k} {v}" for k, v in GRID.items()) + ".", ""]
     lines += ["| data set | split | model | HR@10 | NDCG@10 | MRR@10 | Coverage@10 | fit s |",
               "|---|---|---|---:|---:|---:|---:|---:|"]
     for res in results:
@@ -252,14 +261,14 @@ def write_markdown(results: list[dict[str, Any]], path: Path, hardware: str) -> 
                          f"{row['Coverage@10']:.4f} | {row['fit_s']:.1f} |")
     lines += ["", "## Margin, chosen parameters, serving speed", "",
               "| data set | Δ NDCG@10 [95 % CI] | valid NDCG rules / baseline | parameters "
-              "(window 10, decay 1 unless listed) | rules | p50 ms | p99 ms | CPU p50 / p99 ms "
-              "| histories/s (batch) |",
+              "(window 10, decay 1, min_count 1 unless listed) | rules | p50 ms | p99 ms "
+              "| CPU p50 / p99 ms | histories/s (batch) |",
               "|---|---|---|---|---:|---:|---:|---:|---:|"]
     for res in results:
         p = res["best_params"]
+        usual = {"window": 10, "decay": 1.0, "min_count": 1}
         shown = ", ".join(f"{k} {v}" for k, v in p.items()
-                          if k not in ("window", "decay", "min_count", "max_rules_per_item")
-                          or (k == "window" and v != 10) or (k == "decay" and v != 1.0))
+                          if v is not None and usual.get(k) != v)
         s = res["serving"]
         lo, hi = res["delta_ci"]
         lines.append(f"| {res['dataset']} | {res['delta_ndcg']:+.4f} [{lo:+.4f}, {hi:+.4f}] | "
@@ -276,7 +285,7 @@ def write_markdown(results: list[dict[str, Any]], path: Path, hardware: str) -> 
               "for a core; CPU p50 / p99 is the calling thread's CPU time per call. "
               "Batch: `score` over all test histories in blocks of 1024 (dense "
               "float32 rows, parallel kernel).", ""]
-    path.write_text("\n".join(lines))
+    atomic_write_bytes(path, "\n".join(lines).encode())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -307,7 +316,7 @@ def main(argv: list[str] | None = None) -> None:
             continue
         merged[name] = res
         ordered = [merged[n] for n in DATASETS if n in merged]
-        json_path.write_text(json.dumps(ordered, indent=1, default=float))
+        atomic_write_bytes(json_path, json.dumps(ordered, indent=1, default=float).encode())
         hardware = f"{cpu_name()}, {os.cpu_count()} cores"
         write_markdown(ordered, args.out / "rules_eval.md", hardware)
         for row in res["rows"]:
