@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 distributed = pytest.importorskip("distributed")
+
+import dask  # noqa: E402
+from distributed.diagnostics.plugin import SchedulerPlugin  # noqa: E402
 
 import seqmine  # noqa: E402
 from seqmine import BudgetExceededError, InputError, SequenceDatabase, mine  # noqa: E402
@@ -46,20 +50,40 @@ def _random_db(seed: int, n: int = 300, n_items: int = 12, itemsets: bool = True
     return SequenceDatabase.from_sequences(seqs)
 
 
+# Sized for a loaded 2-core machine: a worker process starved of CPU for a while must not
+# read as dead (comm timeouts); a killed worker's nanny must be left to restart it however
+# long that takes (LocalCluster closes the nanny of a worker that has not come back within
+# lost-worker-timeout, 15 s by default); nothing here needs the 10 ms profiler.
+_CLUSTER_CONFIG = {
+    "distributed.comm.timeouts.connect": "120s",
+    "distributed.comm.timeouts.tcp": "300s",
+    "distributed.deploy.lost-worker-timeout": "600s",
+    "distributed.worker.profile.enabled": False,
+}
+_WAIT_S = 180
+
+
 @pytest.fixture(scope="module")
-def client():
-    # Compile the kernels once, in this process, before two worker processes would each
-    # compile them at the same time (they then load Numba's on-disk cache).
-    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cl, \
-            distributed.Client(cl) as warm:
-        db = _random_db(0, n=40)
-        for size in (WHOLE, TINY):
-            for window in ({}, {"max_gap": 2}):
-                dmine.prefixspan_dask(db, 3, client=warm, max_local_size=size,
-                                      constraints=Constraints(**window))
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as c:
+def cluster():
+    """One LocalCluster of two single-threaded worker processes for the whole module."""
+    with dask.config.set(_CLUSTER_CONFIG):
+        # Compile the kernels once, in this process, before two worker processes would each
+        # compile them at the same time (they then load Numba's on-disk cache).
+        with distributed.Client(processes=False, n_workers=1, dashboard_address=":0") as warm:
+            db = _random_db(0, n=40)
+            for size in (WHOLE, TINY):
+                for window in ({}, {"max_gap": 2}):
+                    dmine.prefixspan_dask(db, 3, client=warm, max_local_size=size,
+                                          constraints=Constraints(**window))
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=":0") as cl:
+            yield cl
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    with distributed.Client(cluster, timeout=_WAIT_S) as c:
+        c.wait_for_workers(2, timeout=_WAIT_S)
         yield c
 
 
@@ -68,6 +92,9 @@ def _dask(db, minsup, client, max_local_size=WHOLE, **options):
                                  constraints=Constraints(**options))
 
 
+# Dask's client thread uses the `random` module while examples are drawn; Hypothesis would
+# take that for a strategy doing so and warn.
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 @settings(max_examples=10)
 @given(data=strategies.databases(max_sequences=10, max_events=6, max_items=5,
                                  with_times=True),
@@ -183,6 +210,19 @@ def test_pattern_budget(client):
         assert set(partial.as_dict().items()) <= set(full.as_dict().items())
 
 
+def test_balanced_chunks():
+    """Contiguous root ranges (results stay in token order) of about equal cost, heaviest
+    first, covering every root once."""
+    cost = np.array([3, 1, 100, 2, 1, 1, 4, 1, 1, 2], np.int64)
+    chunks = dmine._balanced_chunks(cost, 4)
+    assert sorted(np.concatenate(chunks).tolist()) == list(range(len(cost)))
+    assert all((np.diff(c) == 1).all() for c in chunks)
+    weights = [int((cost[c] + 1).sum()) for c in chunks]
+    assert weights == sorted(weights, reverse=True)
+    assert 2 in chunks[0]
+    assert len(chunks) > 2  # the light roots are not lumped into one chunk
+
+
 def test_results_stream_back_with_progress(client):
     seen = []
     db = _random_db(4)
@@ -203,21 +243,46 @@ def test_cli_source(tmp_path):
     assert dmine.items_are_integers(_random_db(0, n=3))
 
 
-def test_cli_options_and_client():
-    import click
+def _cli(*args):
     from click.testing import CliRunner
 
-    @click.command()
-    @dmine.dask_options
-    def cmd(scheduler, workers):
-        with dmine.dask_client(scheduler, workers) as c:
-            click.echo(f"{scheduler} {workers} {c is None}")
+    from seqmine.cli.main import cli
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
-    runner = CliRunner()
-    assert runner.invoke(cmd, []).output.strip() == "None None True"
-    result = runner.invoke(cmd, ["--scheduler", "tcp://x:1", "--workers", "2"])
-    assert result.exit_code != 0
-    assert "not both" in str(result.exception)
+
+def test_cli_mines_a_folder_on_the_cluster(cluster, tmp_path):
+    """``seqmine mine DIR --scheduler ADDRESS``: the workers read the folder, string item
+    ids in --must-contain stay strings, and the output equals the local command's."""
+    _write_log(tmp_path / "log")
+    common = ["mine", tmp_path / "log", "--minsup", "6", "--max-gap", "3",
+              "--must-contain", "p3"]
+    local = _cli(*common, "-o", tmp_path / "local.parquet")
+    remote = _cli(*common, "--scheduler", cluster.scheduler_address,
+                  "-o", tmp_path / "dask.parquet")
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    expected = seqmine.PatternSet.read_parquet(tmp_path / "local.parquet")
+    assert len(expected) > 10
+    assert seqmine.PatternSet.read_parquet(tmp_path / "dask.parquet") == expected
+    assert "prefixspan" in remote.output
+
+
+def test_cli_local_cluster_and_errors(tmp_path):
+    """``--workers N`` starts (and closes) a LocalCluster; options it cannot honour fail
+    with a message, before any cluster starts."""
+    path = tmp_path / "db.txt"
+    _random_db(6, n=60).to_spmf(path)
+    local = _cli("mine", path, "--minsup", "5", "-o", tmp_path / "local.parquet")
+    remote = _cli("mine", path, "--minsup", "5", "--workers", "1",
+                  "-o", tmp_path / "dask.parquet")
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    assert seqmine.PatternSet.read_parquet(tmp_path / "dask.parquet") == \
+        seqmine.PatternSet.read_parquet(tmp_path / "local.parquet")
+    for extra, message in [(["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "not both"),
+                           (["--workers", "2", "--closed"], "--closed runs locally"),
+                           (["--workers", "2", "-a", "gsp"], "prefixspan")]:
+        result = _cli("mine", path, "--minsup", "5", *extra)
+        assert result.exit_code == 2
+        assert message in result.output
 
 
 def test_missing_dask_names_the_extra():
@@ -229,28 +294,63 @@ def test_missing_dask_names_the_extra():
     assert "seqmine[dask]" in out.stdout
 
 
+class _KillOnce(SchedulerPlugin):
+    """Runs in the scheduler (in this process): SIGKILLs the victim's worker process the
+    first time a task of ``stage`` is assigned to it (a deterministic kill point: the victim
+    then holds partitions and has work in flight), and records where that task finished."""
+
+    def __init__(self, scheduler, address: str, pid: int, stage: str) -> None:
+        self.scheduler, self.address, self.pid = scheduler, address, pid
+        self.stage = f"seqmine-{stage}"  # keys are seqmine-<stage>-<run token>-<n>
+        self.killed_key = None
+        self.finished_on: set[str] = set()
+
+    def transition(self, key, start, finish, *args, stimulus_id, **kwargs):
+        ts = self.scheduler.tasks.get(key)
+        if ts is None:
+            return
+        if (self.killed_key is None and finish == "processing"
+                and str(key).rsplit("-", 2)[0] == self.stage
+                and ts.processing_on is not None and ts.processing_on.address == self.address):
+            self.killed_key = key
+            os.kill(self.pid, signal.SIGKILL)
+        elif key == self.killed_key and finish == "memory":
+            self.finished_on = {ws.address for ws in ts.who_has}
+
+
+def _replaced(client, nanny, old_address: str) -> None:
+    """Wait until the nanny's new worker process has joined and the dead one is gone."""
+    deadline = time.monotonic() + _WAIT_S
+    while True:
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        if (len(workers) == 2 and old_address not in workers
+                and nanny.worker_address in workers):
+            return
+        assert time.monotonic() < deadline, "the killed worker was not replaced in time"
+        time.sleep(0.2)
+
+
 # Last in the module: each case costs a worker restart.
-@pytest.mark.parametrize("max_local_size", [WHOLE, 1000])
-def test_worker_killed_mid_run(client, max_local_size):
-    """A worker process dies after the first results: its tasks (and the partitions and
-    projected databases it held) are recomputed elsewhere and the result is identical."""
-    client.wait_for_workers(2, timeout=120)  # the previous case's victim is back
+@pytest.mark.parametrize(("stage", "max_local_size"),
+                         [("mine", WHOLE), ("mine", 1000), ("count", 1000)])
+def test_worker_killed_mid_run(cluster, client, stage, max_local_size):
+    """A worker process dies when it is given its first task of ``stage``: that task and the
+    partitions, projections and databases the worker held are recomputed on the other
+    worker from their lineage, and the result is identical."""
     db = _random_db(5, n=600, n_items=15, max_events=10)  # 1000: two distributed levels
     expected = mine(db, 12)
-    before = client.run(os.getpid)
-    victim = sorted(before.values())[0]
-    state = {"killed": False, "after": 0}
-
-    def kill_once(done, total):
-        if not state["killed"]:
-            os.kill(victim, signal.SIGKILL)
-            state["killed"] = True
-        else:
-            state["after"] += 1
-
-    got = dmine.prefixspan_dask(db, 12, client=client, max_local_size=max_local_size,
-                                on_result=kill_once)
+    name = sorted(cluster.workers)[0]
+    nanny = cluster.workers[name]
+    address, pid = nanny.worker_address, nanny.process.pid
+    plugin = _KillOnce(cluster.scheduler, address, pid, stage)
+    cluster.scheduler.add_plugin(plugin, name="seqmine-kill-once")
+    try:
+        got = dmine.prefixspan_dask(db, 12, client=client, max_local_size=max_local_size)
+    finally:
+        cluster.scheduler.remove_plugin(name="seqmine-kill-once")
+    assert plugin.killed_key is not None  # the kill point was reached ...
+    assert plugin.finished_on  # ... and the task it had was run again,
+    assert address not in plugin.finished_on  # on the other worker
     assert got == expected
-    assert state["killed"]
-    assert state["after"] > 0  # results kept coming after the kill
-    assert victim not in client.run(os.getpid).values()
+    _replaced(client, nanny, address)
+    assert nanny.process.pid != pid

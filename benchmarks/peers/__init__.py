@@ -1,13 +1,16 @@
 """Thin adapters that put each Python-reachable peer on the same contract.
 
-Every adapter module has ``NAME``, ``PACKAGE`` (the pip requirement), ``INCLUDES_SINGLETONS``
-(whether its count holds the length-1 patterns), ``NOTE`` (its conventions, for the report),
-optionally ``ENV`` (environment variables its process needs) and
-``run(path, min_count) -> (n_patterns, seconds)``: mine the SPMF file at ``path`` with the
-absolute threshold ``min_count`` and return how many patterns it found and how long the
-mining call took. Converting the file to the peer's own input is done first and not timed;
-where the peer only takes a file (effspm, pycspade), its own reading of that file is inside
-the timed call, as it is in SPMF's "own time".
+Every adapter module has ``NAME``, ``PACKAGE`` (the pip requirement), ``MODULE`` (what it
+imports), ``KIND`` ("sequential" patterns or "itemsets", each sequence one transaction),
+``INCLUDES_SINGLETONS`` (whether its count holds the length-1 patterns), ``NOTE`` (its
+conventions, for the report), optionally ``ENV`` (environment variables its process needs)
+and ``PROGRAMS`` (executables it needs, e.g. java), and
+``run(path, min_count) -> (n_patterns, seconds[, extra])``: mine the SPMF file at ``path``
+with the absolute threshold ``min_count`` and return how many patterns it found, how long
+the mining call took, and optionally a dict of extra figures (e.g. a start-up time).
+Converting the file to the peer's own input is done first and not timed; where the peer only
+takes a file (effspm, pycspade), its own reading of that file is inside the timed call, as it
+is in SPMF's "own time".
 
 Adapters are run by ``python -m benchmarks.peers NAME PATH MIN_COUNT`` in a child process
 (see ``benchmarks.harness.measure``), so a crash, a time-out or an out-of-memory of a peer
@@ -18,7 +21,11 @@ from __future__ import annotations
 
 import gzip
 import importlib
+import importlib.metadata
+import importlib.util
+import re
 import resource
+import shutil
 import time
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -28,6 +35,9 @@ PEERS = {
     "effspm": "benchmarks.peers.effspm_prefixprojection",
     "gsppy": "benchmarks.peers.gsppy_gsp",
     "pycspade": "benchmarks.peers.pycspade_spade",
+    "seq2pat": "benchmarks.peers.seq2pat_sp",
+    "pyspark": "benchmarks.peers.pyspark_prefixspan",
+    "mlxtend": "benchmarks.peers.mlxtend_itemsets",
 }
 
 
@@ -36,6 +46,21 @@ def adapter(name: str) -> ModuleType:
         return importlib.import_module(PEERS[name])
     except KeyError:
         raise SystemExit(f"unknown peer {name!r}; choose from {', '.join(PEERS)}") from None
+
+
+def installed(name: str) -> tuple[str | None, str]:
+    """(version, "") when the peer can run here, else (None, why not): its module is missing,
+    or a program it needs (``PROGRAMS``) is not on the PATH."""
+    mod = adapter(name)
+    if importlib.util.find_spec(mod.MODULE) is None:
+        return None, "not installed"
+    for program in getattr(mod, "PROGRAMS", ()):
+        if shutil.which(program) is None:
+            return None, f"not installed ({program} not found)"
+    try:
+        return importlib.metadata.version(re.split(r"[<>=!~ ]", mod.PACKAGE)[0]), ""
+    except importlib.metadata.PackageNotFoundError:
+        return "?", ""
 
 
 def read_sequences(path: str | Path) -> list[list[int]]:

@@ -14,9 +14,9 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     name, path, min_count = args[0], args[1], int(args[2])
-    n_patterns, seconds = adapter(name).run(path, min_count)
+    n_patterns, seconds, *extra = adapter(name).run(path, min_count)
     print(json.dumps({"peer": name, "patterns": int(n_patterns), "seconds": float(seconds),
-                      "cpu_s": Stopwatch.last_cpu_s}))
+                      "cpu_s": Stopwatch.last_cpu_s, **(extra[0] if extra else {})}))
     return 0
 
 

@@ -9,6 +9,8 @@ from benchmarks.peers import Stopwatch, read_sequences
 
 NAME = "effspm"
 PACKAGE = "effspm==1.0.0"
+MODULE = "effspm"
+KIND = "sequential"
 INCLUDES_SINGLETONS = False
 NOTE = ("C++; input one sequence per line, a negative item opens a new itemset (so every "
         "item is written negated here); reports no length-1 patterns, so its count is "

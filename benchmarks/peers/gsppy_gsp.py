@@ -8,6 +8,8 @@ from benchmarks.peers import Stopwatch, read_sequences, relative_threshold
 
 NAME = "gsppy"
 PACKAGE = "gsppy==5.3.0"
+MODULE = "gsppy"
+KIND = "sequential"
 INCLUDES_SINGLETONS = True
 NOTE = ("level-wise GSP in Python; takes a fraction and rounds it up, so the fraction passed "
         "is (min_count - 0.5) / N")

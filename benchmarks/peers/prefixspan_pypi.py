@@ -6,6 +6,8 @@ from benchmarks.peers import Stopwatch, read_sequences
 
 NAME = "prefixspan"
 PACKAGE = "prefixspan==0.5.2"
+MODULE = "prefixspan"
+KIND = "sequential"
 INCLUDES_SINGLETONS = True
 NOTE = ("pure Python; sequences of single items only; support >= minsup counts sequences; "
         "default maxlen 1000")

@@ -9,6 +9,8 @@ from benchmarks.peers import Stopwatch, read_sequences, relative_threshold
 
 NAME = "pycspade"
 PACKAGE = "pycspade==0.6.6"
+MODULE = "pycspade"
+KIND = "sequential"
 INCLUDES_SINGLETONS = True
 # cSPADE reads past the end of a heap buffer: whether that lands on an unmapped page (SIGSEGV)
 # depends on the memory layout, so it crashed even on SIGN from some working directories and

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import harness
+
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "datasets" / "recsys"
 RESULTS = ROOT / "benchmarks" / "results" / "ingest.md"
@@ -37,28 +39,8 @@ MEMORY_JUDGED_FROM = 1_000_000  # below this, fixed buffers (~20-40 MiB) swamp t
 
 
 # --- memory probes (Linux /proc; ru_maxrss as the fallback) --------------------------------------
-def _status_kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def _peak_kib() -> int:
-    hwm = _status_kib("VmHWM")
+    hwm = harness.status_kib("VmHWM")
     if hwm is not None:
         return hwm
     import resource
@@ -85,8 +67,8 @@ def worker(path: str, sequence: str | None, repeat: int, table_path: bool) -> di
             seqmine.read_events(Path(tmp) / f"{name}.parquet", **options)
     gc.collect()
 
-    rss_before = _status_kib("VmRSS") or 0
-    exact = _reset_peak()
+    rss_before = harness.status_kib("VmRSS") or 0
+    exact = harness.reset_peak()
     t0 = time.perf_counter()
     db = seqmine.read_events(path, **options)
     first = time.perf_counter() - t0

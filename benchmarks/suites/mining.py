@@ -33,9 +33,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import gc
-import importlib.metadata
-import importlib.util
+import io
 import json
 import os
 import shlex
@@ -49,48 +47,17 @@ from typing import Any
 
 from benchmarks import harness
 from benchmarks.harness import Level, fmt_ratio, fmt_s, median
-from benchmarks.peers import PEERS, adapter
+from benchmarks.peers import PEERS, adapter, installed
 
 PEER_REPEAT_BELOW_S = 10.0
-PEER_IMPORT = {"prefixspan": "prefixspan", "effspm": "effspm", "gsppy": "gsppy",
-               "pycspade": "pycspade"}
-TINY_SPMF = b"1 -1 2 -1 3 -1 -2\n1 -1 3 -1 2 -1 -2\n2 -1 1 -1 3 -1 -2\n"
+#: the sequential peers run by default (pyspark is opt-in here: its JVM start-up alone takes
+#: longer than most levels; the miners suite runs it)
+DEFAULT_PEERS = ("prefixspan", "effspm", "gsppy", "pycspade", "seq2pat")
+#: data sets of --quick (highest level of each): a few minutes on a 2-core machine
+QUICK_DATASETS = "SIGN,BMS1,KOSARAK10K"
 
 
 # === child side ================================================================================
-def _status_kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak() -> bool:
-    """Reset VmHWM to the current resident size (Linux >= 4.0)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _n_signatures() -> int:
-    """Compiled specialisations over every seqmine kernel loaded so far."""
-    from numba.core.registry import CPUDispatcher
-    seen: dict[int, int] = {}
-    for name, module in list(sys.modules.items()):
-        if name.startswith("seqmine._kernels") and module is not None:
-            for value in vars(module).values():
-                if isinstance(value, CPUDispatcher):
-                    seen[id(value)] = len(value.signatures)
-    return sum(seen.values())
-
-
 def worker_warm(path: str, percent: str) -> dict[str, Any]:
     """Read, warm the kernels on a tiny database, then time mine() with 1 and 2 threads."""
     t0 = time.perf_counter()
@@ -99,7 +66,7 @@ def worker_warm(path: str, percent: str) -> dict[str, Any]:
     import_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    tiny = parse_spmf(TINY_SPMF)
+    tiny = parse_spmf(harness.TINY_SPMF)
     tiny_patterns = seqmine.mine(tiny, 2)
     tiny_patterns_2 = seqmine.mine(tiny, 2, n_jobs=2)
     warmup_s = time.perf_counter() - t0
@@ -111,21 +78,14 @@ def worker_warm(path: str, percent: str) -> dict[str, Any]:
     relative = float(percent) / 100.0
     out: dict[str, Any] = {"import_s": import_s, "warmup_s": warmup_s, "read_s": read_s,
                            "n_sequences": db.n_sequences}
-    signatures = _n_signatures()
+    signatures = harness.n_signatures()
     for n_jobs in (1, 2):
-        gc.collect()
-        rss = _status_kib("VmRSS") or 0
-        exact = _reset_peak()
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        patterns = seqmine.mine(db, relative, n_jobs=n_jobs)
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        peak = _status_kib("VmHWM") or 0
-        out[f"n{n_jobs}"] = {"wall_s": wall, "cpu_s": cpu, "peak_mib": peak / 1024,
-                             "growth_mib": max(0, peak - rss) / 1024, "exact_peak": exact,
-                             "patterns": len(patterns), "min_count": patterns.min_count,
+        patterns, cost = harness.timed_call(
+            lambda n_jobs=n_jobs: seqmine.mine(db, relative, n_jobs=n_jobs))
+        out[f"n{n_jobs}"] = {**cost, "patterns": len(patterns), "min_count": patterns.min_count,
                              "singletons": int((patterns.length == 1).sum())}
         del patterns
-    out["compiled_in_timed_call"] = _n_signatures() != signatures
+    out["compiled_in_timed_call"] = harness.n_signatures() != signatures
     return out
 
 
@@ -241,34 +201,8 @@ def run_seqmine_round(level: Level, env: dict[str, str], timeout: float, out_dir
     return found
 
 
-def run_peer(peer: str, level: Level, env: dict[str, str], timeout: float,
-             memory_bytes: int) -> dict[str, Any]:
-    env = dict(env, **getattr(adapter(peer), "ENV", {}))  # a peer's own settings, if any
-    # a private TMPDIR, removed afterwards: a killed peer leaves its temporary files there
-    with tempfile.TemporaryDirectory(prefix=f"seqmine-bench-{peer}-") as tmp:
-        run = harness.measure([sys.executable, "-m", "benchmarks.peers", peer,
-                               str(level.path), str(level.min_count)], timeout=timeout,
-                              env=dict(env, TMPDIR=tmp), memory_limit_bytes=memory_bytes)
-    if run.ok:
-        r = run.json()
-        return {"status": "ok", "seconds": r["seconds"], "cpu_s": r.get("cpu_s"),
-                "patterns": r["patterns"],
-                "process_s": run.wall_s, "maxrss_mib": run.maxrss_mib}
-    return {"status": run.status, "why": run.why(), "process_s": run.wall_s,
-            "maxrss_mib": run.maxrss_mib, "stderr": run.stderr[-600:]}
-
-
 def peer_versions(peers: list[str]) -> dict[str, str | None]:
-    versions: dict[str, str | None] = {}
-    for peer in peers:
-        if importlib.util.find_spec(PEER_IMPORT[peer]) is None:
-            versions[peer] = None
-            continue
-        try:
-            versions[peer] = importlib.metadata.version(PEER_IMPORT[peer])
-        except importlib.metadata.PackageNotFoundError:
-            versions[peer] = "?"
-    return versions
+    return {peer: installed(peer)[0] for peer in peers}
 
 
 def summarise_peer(runs: list[dict[str, Any]], skipped: str | None, expected: int | None,
@@ -575,9 +509,7 @@ def parse_peer_datasets(text: str | None, peers: list[str]) -> dict[str, set[str
 
 
 def run(args: argparse.Namespace) -> int:
-    if not (harness.SHARED_SPM / "README.md").is_file():
-        print(f"mining benchmark skipped: {harness.SHARED_SPM} (the shared SPM data sets) is not "
-              "present; set SEQMINE_SPM_DIR to its location", file=sys.stderr)
+    if harness.spm_missing("mining"):
         return 0
     levels = select_levels(args)
     if not levels:
@@ -585,8 +517,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     peers = [p.strip() for p in args.peers.split(",") if p.strip()] if args.peers else []
     for peer in peers:
-        if peer not in PEERS:
-            raise SystemExit(f"unknown peer {peer!r}; choose from {', '.join(PEERS)}")
+        if peer not in PEERS or adapter(peer).KIND != "sequential":
+            raise SystemExit(f"unknown sequential peer {peer!r}; choose from "
+                             f"{', '.join(p for p in PEERS if adapter(p).KIND == 'sequential')}")
     versions = peer_versions(peers)
     missing = [p for p, v in versions.items() if v is None]
     if missing:
@@ -651,7 +584,8 @@ def run(args: argparse.Namespace) -> int:
                     if rnd > 0 and (not done or done[0]["status"] != "ok"
                                     or done[0]["seconds"] >= PEER_REPEAT_BELOW_S):
                         continue
-                    result = run_peer(peer, level, peer_env, timeout, memory_bytes)
+                    result = harness.run_peer(peer, level.path, level.min_count, env=peer_env,
+                                              timeout=timeout, memory_limit_bytes=memory_bytes)
                     done.append(result)
                     if result["status"] in ("timeout", "oom"):
                         blocked[level.dataset][peer] = (
@@ -774,6 +708,7 @@ def finish(rows: list[dict[str, Any]], peers: list[str], versions: dict[str, str
         "command": "python -m benchmarks.run mining " + shlex.join(args.argv),
         "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "machine": harness.machine_line(),
+        "machine_info": harness.machine(),
         "load_note": (f"load average (1/5/15 min) {load_start} at the start, {load_end} at the "
                       f"end, on {os.cpu_count()} CPUs shared with other people's work; the run "
                       f"took {elapsed / 60:.1f} min."),
@@ -792,15 +727,15 @@ def finish(rows: list[dict[str, Any]], peers: list[str], versions: dict[str, str
     stem = args.out_stem or ("mining-quick" if args.quick else "mining")
     out = Path(args.results_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{stem}.md").write_text(markdown(rows, peers, meta), encoding="utf-8")
+    harness.write_text(out / f"{stem}.md", markdown(rows, peers, meta))
     flat = _csv_rows(rows, peers)
     if flat:
-        with open(out / f"{stem}.csv", "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(flat[0]))
-            writer.writeheader()
-            writer.writerows(flat)
-    (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1,
-                                                 default=str), encoding="utf-8")
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=list(flat[0]))
+        writer.writeheader()
+        writer.writerows(flat)
+        harness.write_text(out / f"{stem}.csv", buffer.getvalue())
+    harness.write_json(out / f"{stem}.json", {"meta": meta, "rows": rows})
     wrote = [f"{stem}.md", f"{stem}.csv", f"{stem}.json"]
     if rows and not args.no_plot and plot(rows, peers, out / f"{stem}.png"):
         wrote.append(f"{stem}.png")
@@ -818,12 +753,13 @@ def finish(rows: list[dict[str, Any]], peers: list[str], versions: dict[str, str
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--datasets", help="comma-separated data sets (default: all in the "
                         "reference table), e.g. SIGN,BMS1")
-    parser.add_argument("--peers", default=",".join(PEERS),
-                        help=f"comma-separated peers, '' for none (default: {','.join(PEERS)})")
+    parser.add_argument("--peers", default=",".join(DEFAULT_PEERS),
+                        help="comma-separated sequential peers, '' for none (default: "
+                             f"{','.join(DEFAULT_PEERS)}; pyspark is opt-in)")
     parser.add_argument("--repeat", type=int, default=None,
                         help="interleaved rounds per level (default 3; 1 with --quick)")
     parser.add_argument("--timeout", type=float, default=None,
-                        help="seconds per peer run (default 120; 30 with --quick)")
+                        help="seconds per peer run (default 120; 20 with --quick)")
     parser.add_argument("--peer-levels", help="run a slow peer only at the highest N levels "
                         "of each data set, e.g. gsppy:1,prefixspan:2 (default: every level)")
     parser.add_argument("--peer-datasets", help="run a slow peer on these data sets only, "
@@ -831,8 +767,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--peer-memory-gib", type=float, default=8.0,
                         help="address-space cap of each peer process")
     parser.add_argument("--quick", action="store_true",
-                        help="highest level of each data set only, one round, 30 s peer "
-                             "time-out unless told otherwise (writes mining-quick.*)")
+                        help=f"highest level of {QUICK_DATASETS} (or --datasets) only, one "
+                             "round, 20 s peer time-out unless told otherwise (writes "
+                             "mining-quick.*)")
     parser.add_argument("--results-dir", default=str(harness.RESULTS))
     parser.add_argument("--out-stem", help="file name stem of the outputs (default: mining)")
     parser.add_argument("--no-plot", action="store_true")
@@ -848,7 +785,7 @@ def render(path: Path) -> int:
     data = json.loads(path.read_text(encoding="utf-8"))
     rows, meta = data["rows"], data["meta"]
     peers = list(rows[0]["peers"]) if rows else []
-    path.with_suffix(".md").write_text(markdown(rows, peers, meta), encoding="utf-8")
+    harness.write_text(path.with_suffix(".md"), markdown(rows, peers, meta))
     plot(rows, peers, path.with_suffix(".png"))
     print(f"rewrote {path.with_suffix('.md')} from {path}", file=sys.stderr)
     return 0
@@ -871,7 +808,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat is None:
         args.repeat = 1 if args.quick else 3
     if args.timeout is None:
-        args.timeout = 30.0 if args.quick else 120.0
+        args.timeout = 20.0 if args.quick else 120.0
+    if args.quick and args.datasets is None:
+        args.datasets = QUICK_DATASETS
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
     return run(args)

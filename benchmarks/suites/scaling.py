@@ -1,407 +1,319 @@
-"""Scaling benchmark: Dask-distributed PrefixSpan on a 10^7-event synthetic log.
+"""Scaling benchmark: how seqmine's mining time and memory grow with the data and with a lower
+minsup, with one and two threads.
 
-    python -m benchmarks.suites.scaling                       # 1e7 events, 3 interleaved rounds
-    python -m benchmarks.suites.scaling --events 2e6 --repeat 1 --minsup 0.003
+    python -m benchmarks run scaling                  # 10^4 .. 10^7 events, minsup sweep at 10^6
+    python -m benchmarks run scaling --quick          # 10^4 .. 10^6 events, sweep at 10^5
+    python -m benchmarks run scaling --sizes 1e5,1e6 --sweep-events 1e5 --repeat 5
 
-Cases, all on the same machine and data (``seqmine.datasets.synthetic``: Quest-style,
-Zipf items, one item per event; a NumPy stand-in when that module is absent):
+Data (:func:`synthetic_database`): ``seqmine.datasets.synthetic``, Quest-style, ten events per
+sequence on average, one item per event, 10,000 items of Zipf-like popularity, 200 planted
+patterns, a fixed seed. The size sweep keeps the relative minsup fixed (``--minsup``), so the
+number of patterns stays about the same while the data grow; the minsup sweep mines one size
+at falling thresholds, so the work grows with the patterns.
 
-* local PrefixSpan with 1 and 2 threads (``mine(..., n_jobs=k)``);
-* Dask LocalClusters of 1 and 2 single-threaded worker processes mining the in-memory
-  database (whole reduced database on each worker, first-level chunks spread);
-* the same 2-worker cluster with ``max_local_size`` small enough to force distributed rounds;
-* end to end from a folder of Parquet files in time order (every user spans several files,
-  so the workers' hash shuffle on the user key is exercised) against ``read_events`` + local.
-
-Wall times are medians over interleaved rounds. Because a shared machine's other load shows
-in wall time, CPU seconds are reported as well: the local process's, and per Dask worker
-process (getrusage deltas); "critical path" is the busiest worker's CPU time, what a run takes
-when each worker has a core to itself. Per-stage task times (Dask's task stream) give the
-per-partition costs docs/scaling.md extrapolates from. Every run's PatternSet must equal the
-local one, or the benchmark fails. Writes benchmarks/results/scaling.md.
+Each point is a fresh child process: it mines a small synthetic database first (kernels,
+imports and first-use costs are paid there), generates the database, then times
+``mine(db, minsup)`` (algorithm auto) with n_jobs=1 and n_jobs=2 in interleaved rounds
+(1 2 1 2 ...): wall and CPU seconds, and the growth of the resident size during the call
+(VmHWM reset before it). Every round must find the same pattern count, or the
+run fails. Slopes are least-squares fits of log time (and log memory) on log events, or on
+log patterns for the sweep: 1.0 is linear. Writes results/scaling.{md,json,png}.
 """
 
 from __future__ import annotations
 
 import argparse
-import collections
-import datetime as dt
-import os
-import shutil
+import json
+import math
+import shlex
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from benchmarks import harness
 from benchmarks.harness import fmt_s, median
 
-RESULTS = harness.ROOT / "benchmarks" / "results" / "scaling.md"
+SIZES = "1e4,3e4,1e5,3e5,1e6,3e6,1e7"
+QUICK_SIZES = "1e4,1e5,1e6"
+SWEEP = "0.02,0.01,0.005,0.003,0.002,0.001"
+QUICK_SWEEP = "0.02,0.01,0.005,0.002"
+JOBS = (1, 2)
+#: slopes are also fitted from this size up, where fixed per-call costs no longer dominate
+LARGE_EVENTS = 100_000
 
 
-# --- data -------------------------------------------------------------------------------------
-def make_database(n_events: int, seed: int = 0) -> Any:
+def synthetic_database(n_events: int, seed: int = 0) -> Any:
     """About ``n_events`` events, ten per sequence on average, one item each."""
-    n_sequences = max(1, int(n_events) // 10)
-    try:
-        from seqmine.datasets.synthetic import synthetic
-    except ImportError:  # the generator is another module's; keep the benchmark standalone
-        return _numpy_database(n_sequences, seed)
-    return synthetic(n_sequences, mean_events=10, mean_itemset_size=1, n_items=10_000,
-                     n_patterns=200, seed=seed)
+    from seqmine.datasets.synthetic import synthetic
+    return synthetic(max(1, int(n_events) // 10), mean_events=10, mean_itemset_size=1,
+                     n_items=10_000, n_patterns=200, seed=seed)
 
 
-def _numpy_database(n_sequences: int, seed: int) -> Any:
-    """Stand-in generator: Poisson lengths, Zipf-like item popularity."""
-    import pyarrow as pa
-
-    from seqmine import Codebook, SequenceArrays, SequenceDatabase
-    rng = np.random.default_rng(seed)
-    lengths = 1 + rng.poisson(9, n_sequences)
-    n = int(lengths.sum())
-    weights = 1.0 / np.arange(1, 10_001)
-    items = rng.choice(10_000, size=n, p=weights / weights.sum()).astype(np.int64)
-    values = np.unique(items)
-    seq_ptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    times = np.arange(n, dtype=np.int64) - np.repeat(seq_ptr[:-1], lengths)
-    arrays = SequenceArrays(seq_ptr, np.arange(n + 1, dtype=np.int64),
-                            np.searchsorted(values, items).astype(np.int32), times)
-    return SequenceDatabase(arrays, Codebook(pa.array(values + 1)))
-
-
-def write_parquet_log(db: Any, folder: Path, n_files: int) -> int:
-    """The database as an event log in global time order, cut into ``n_files`` files."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    table = db.to_arrow()
-    # spread each user's events over the whole period, then order all rows by time
-    rng = np.random.default_rng(1)
-    n_seq = db.n_sequences
-    start = rng.integers(0, 30 * 86_400, n_seq)
-    seq_of_row = np.repeat(np.arange(n_seq), np.diff(db.arrays.seq_ptr))
-    stamp = start[seq_of_row] + 600 * table["timestamp"].to_numpy()
-    order = np.argsort(stamp, kind="stable")
-    table = pa.table({"user_id": table["user_id"].take(pa.array(order)),
-                      "item_id": table["item_id"].take(pa.array(order)),
-                      "timestamp": pa.array(stamp[order])})
-    folder.mkdir(parents=True, exist_ok=True)
-    bounds = np.linspace(0, table.num_rows, n_files + 1).astype(np.int64)
-    for k in range(n_files):
-        pq.write_table(table.slice(int(bounds[k]), int(bounds[k + 1] - bounds[k])),
-                       folder / f"part-{k:03d}.parquet")
-    return int(table.num_rows)
-
-
-# --- measurement helpers ---------------------------------------------------------------------
-def _worker_cpu() -> float:
-    import resource
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-def _worker_peak_mib() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _reset_peak() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w") as fh:
-            fh.write("5")
-    except OSError:
-        pass
-
-
-_STAGES = ("_read_split", "_build_bucket", "_globalize", "_supports", "_reduce", "_size",
-           "_stats", "_concat", "_expanded", "_mine_chunk", "_count_round",
-           "_project_level_one", "_project_round", "_mine_bin")
-
-
-def _instrument() -> None:
-    """On a worker: wrap the stage functions of seqmine.mining.distributed so that each
-    records its calls and thread CPU seconds (tasks resolve functions by module attribute,
-    so they run the wrappers). Idempotent; also resets the counters."""
-    import collections
-    import time as _time
-
-    import seqmine.mining.distributed as m
-    m._BENCH = collections.defaultdict(lambda: [0, 0.0])  # type: ignore[attr-defined]
-    for name in _STAGES:
-        func = getattr(m, name)
-        func = getattr(func, "_bench_orig", func)
-
-        def wrapper(*args: Any, _func: Any = func, _name: str = name, **kwargs: Any) -> Any:
-            start = _time.thread_time()
-            try:
-                return _func(*args, **kwargs)
-            finally:
-                row = m._BENCH[_name]  # type: ignore[attr-defined]
-                row[0] += 1
-                row[1] += _time.thread_time() - start
-
-        wrapper._bench_orig = func  # type: ignore[attr-defined]
-        setattr(m, name, wrapper)
-
-
-def _stage_cpu() -> dict[str, list[float]]:
-    import seqmine.mining.distributed as m
-    return {k: list(v) for k, v in getattr(m, "_BENCH", {}).items()}
-
-
-def timed_local(db: Any, minsup: float, n_jobs: int) -> dict[str, Any]:
-    from seqmine import mine
-    c0, t0 = time.process_time(), time.perf_counter()
-    patterns = mine(db, minsup, n_jobs=n_jobs)
-    return {"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
-            "patterns": patterns}
-
-
-def timed_dask(client: Any, source: Any, minsup: float, **kwargs: Any) -> dict[str, Any]:
-    from distributed import get_task_stream
-
-    from seqmine.mining.distributed import prefixspan_dask
-    client.run(_reset_peak)
-    client.run(_instrument)
-    before = client.run(_worker_cpu)
-    c0, t0 = time.process_time(), time.perf_counter()
-    with get_task_stream(client) as stream:
-        patterns = prefixspan_dask(source, minsup, client=client, **kwargs)
-    wall = time.perf_counter() - t0
-    client_cpu = time.process_time() - c0
-    after = client.run(_worker_cpu)
-    per_worker = [after[w] - before.get(w, 0.0) for w in after]
-    stages: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0.0])
-    for worker_stages in client.run(_stage_cpu).values():
-        for name, (calls, cpu) in worker_stages.items():
-            stages[name][0] += calls
-            stages[name][1] += cpu
-    return {"wall": wall, "client_cpu": client_cpu, "worker_cpu": per_worker,
-            "stage_cpu": dict(stages),
-            "peak_mib": max(client.run(_worker_peak_mib).values()),
-            "stream": stream.data, "patterns": patterns}
-
-
-def stage_table(stream: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Per stage (the task key's second word): tasks, compute seconds, result bytes."""
-    out: dict[str, dict[str, float]] = collections.defaultdict(
-        lambda: {"tasks": 0, "compute": 0.0, "max": 0.0, "nbytes": 0.0, "transfer": 0.0})
-    for record in stream:
-        key = record["key"] if isinstance(record["key"], str) else str(record["key"])
-        if not key.startswith("seqmine-"):
-            continue
-        row = out[key[len("seqmine-"):].rsplit("-", 2)[0]]
-        row["tasks"] += 1
-        row["nbytes"] += record.get("nbytes", 0) or 0
-        for s in record["startstops"]:
-            if s["action"] == "compute":
-                row["compute"] += s["stop"] - s["start"]
-                row["max"] = max(row["max"], s["stop"] - s["start"])
-            elif s["action"] == "transfer":
-                row["transfer"] += s["stop"] - s["start"]
-    return dict(out)
-
-
-# --- the run ----------------------------------------------------------------------------------
-def run(args: argparse.Namespace) -> str:
-    import dask
-    from distributed import Client, LocalCluster
-
-    from seqmine.mining.distributed import ParquetSource
-    n_events = int(float(args.events))
+# === child side ================================================================================
+def measure_point(n_events: int, minsup: float, rounds: int) -> dict[str, Any]:
+    """Generate, warm up, then time mine() with each n_jobs in interleaved rounds."""
+    import seqmine
+    warm = synthetic_database(20_000, seed=1)  # the same code paths, so the first timed call
+    for n_jobs in JOBS:                        # pays no import, compile or first-use cost
+        seqmine.mine(warm, minsup, n_jobs=n_jobs)
+    del warm
     t0 = time.perf_counter()
-    db = make_database(n_events)
+    db = synthetic_database(n_events)
     gen_s = time.perf_counter() - t0
-    print(f"data: {db} in {gen_s:.1f} s", file=sys.stderr)
-    reference = timed_local(db, args.minsup, 2)["patterns"]
-    print(f"{len(reference)} patterns at minsup {args.minsup}", file=sys.stderr)
-
-    def check(result: dict[str, Any], what: str) -> None:
-        if result["patterns"] != reference:
-            raise SystemExit(f"{what}: PatternSet differs from the local run")
-
-    rows: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
-    clusters = {}
-    for n in (1, 2):
-        # the workers' statistical profiler samples every 10 ms: measurable on 2 vCPUs
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=":0")
-        client = Client(cluster)
-        # load the kernels in each worker (compile time is the compile suite's business)
-        from seqmine.mining.distributed import prefixspan_dask
-        prefixspan_dask(db, 0.2, client=client)
-        prefixspan_dask(db, 0.2, client=client, max_local_size=n_events // 8)
-        with tempfile.TemporaryDirectory() as tmp:  # pyarrow.dataset and pandas imports
-            write_parquet_log(make_database(10_000, seed=2), Path(tmp) / "log", 2)
-            prefixspan_dask(ParquetSource(Path(tmp) / "log"), 0.2, client=client)
-        clusters[n] = (cluster, client)
-    for r in range(args.repeat):
-        for n_jobs in (1, 2):
-            result = timed_local(db, args.minsup, n_jobs)
-            check(result, f"local {n_jobs}")
-            rows[f"local-{n_jobs}"].append(result)
-        for n in (1, 2):
-            result = timed_dask(clusters[n][1], db, args.minsup)
-            check(result, f"dask {n}")
-            rows[f"dask-{n}"].append(result)
-        result = timed_dask(clusters[2][1], db, args.minsup, max_local_size=args.local_size)
-        check(result, "dask rounds")
-        rows["dask-2-rounds"].append(result)
-        print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]['wall']:.1f}s"
-                                             for k, v in rows.items()), file=sys.stderr)
-
-    parquet: dict[str, dict[str, Any]] = {}
-    if not args.no_parquet:
-        folder = Path(tempfile.mkdtemp(prefix="seqmine-scaling-"))
-        try:
-            write_parquet_log(db, folder / "log", args.files)
-            import seqmine
-            c0, t0 = time.process_time(), time.perf_counter()
-            local_db = seqmine.read_events(folder / "log")
-            read_s = time.perf_counter() - t0
-            patterns = seqmine.mine(local_db, args.minsup, n_jobs=2)
-            parquet["local-2"] = {"wall": time.perf_counter() - t0, "read": read_s,
-                                  "cpu": time.process_time() - c0, "patterns": patterns}
-            expected = patterns
-            for n in (1, 2):
-                result = timed_dask(clusters[n][1], ParquetSource(folder / "log"),
-                                    args.minsup)
-                if result["patterns"] != expected:
-                    raise SystemExit(f"parquet dask {n}: PatternSet differs from the local run")
-                parquet[f"dask-{n}"] = result
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-    for cluster, client in clusters.values():
-        client.close()
-        cluster.close()
-    return report(args, db, len(reference), gen_s, rows, parquet)
+    a = db.arrays
+    out: dict[str, Any] = {
+        "events": db.n_events, "sequences": db.n_sequences, "items": db.n_items,
+        "gen_s": gen_s, "db_mib": sum(x.nbytes for x in (a.seq_ptr, a.evt_ptr, a.items, a.times))
+        / 2**20, "runs": {str(n): [] for n in JOBS}}
+    for _ in range(rounds):
+        for n_jobs in JOBS:
+            patterns, cost = harness.timed_call(
+                lambda n_jobs=n_jobs: seqmine.mine(db, minsup, n_jobs=n_jobs))
+            out["runs"][str(n_jobs)].append({**cost, "patterns": len(patterns)})
+            out["chosen"] = patterns.options["chosen_algorithm"]
+            del patterns
+    return out
 
 
-# --- report -----------------------------------------------------------------------------------
-def _med(rows: list[dict[str, Any]], key: str) -> float | None:
-    return median([r[key] for r in rows])
+# === parent side ===============================================================================
+def fit_slope(xs: list[float], ys: list[float | None]) -> float | None:
+    """Least-squares slope of log y on log x over the points that have a y (None if < 2)."""
+    pairs = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True)
+             if y is not None and y > 0 and x > 0]
+    if len(pairs) < 2:
+        return None
+    mx = sum(p[0] for p in pairs) / len(pairs)
+    my = sum(p[1] for p in pairs) / len(pairs)
+    sxx = sum((p[0] - mx) ** 2 for p in pairs)
+    if sxx == 0:
+        return None
+    return sum((p[0] - mx) * (p[1] - my) for p in pairs) / sxx
 
 
-def report(args: argparse.Namespace, db: Any, n_patterns: int, gen_s: float,
-           rows: dict[str, list[dict[str, Any]]], parquet: dict[str, dict[str, Any]]) -> str:
-    def crit(rs: list[dict[str, Any]]) -> float | None:
-        return median([max(r["worker_cpu"]) for r in rs])
+def summarise_point(point: dict[str, Any]) -> dict[str, Any]:
+    """Medians per n_jobs, and the pattern counts seen (all rounds must agree)."""
+    out: dict[str, Any] = {"counts": sorted({r["patterns"] for rs in point["runs"].values()
+                                             for r in rs})}
+    for n, runs in point["runs"].items():
+        out[n] = {"wall_s": median([r["wall_s"] for r in runs]),
+                  "cpu_s": median([r["cpu_s"] for r in runs]),
+                  "growth_mib": max(r["growth_mib"] for r in runs),
+                  "peak_mib": max(r["peak_mib"] for r in runs)}
+    return out
 
-    def total(rs: list[dict[str, Any]]) -> float | None:
-        return median([sum(r["worker_cpu"]) + r["client_cpu"] for r in rs])
 
+def run_point(n_events: int, minsup: float, args: argparse.Namespace,
+              failures: list[str]) -> dict[str, Any]:
+    run = harness.measure([sys.executable, "-m", "benchmarks.suites.scaling", "--point",
+                           str(n_events), repr(minsup), str(args.repeat)],
+                          timeout=args.timeout, env=harness.python_env(),
+                          memory_limit_bytes=int(args.memory_gib * 2**30))
+    base = {"n_events": n_events, "minsup": minsup, "load": harness.load_average()}
+    if not run.ok:
+        failures.append(f"{n_events:.0e} events, minsup {minsup}: {run.why()}")
+        return {**base, "status": run.status, "why": run.why()}
+    point = run.json()
+    summary = summarise_point(point)
+    if len(summary["counts"]) != 1:
+        failures.append(f"{n_events:.0e} events, minsup {minsup}: the rounds found different "
+                        f"pattern counts {summary['counts']}")
+    print(f"  {point['events']:>10,} events, minsup {minsup}: {summary['counts']} patterns, "
+          + ", ".join(f"n_jobs={n} {fmt_s(summary[str(n)]['wall_s'])} s" for n in JOBS),
+          file=sys.stderr, flush=True)
+    return {**base, "status": "ok", **point, "summary": summary}
+
+
+def _series(points: list[dict[str, Any]], n: int, field: str) -> list[float | None]:
+    return [p["summary"][str(n)][field] if p["status"] == "ok" else None for p in points]
+
+
+def slopes(data: dict[str, Any]) -> dict[str, float | None]:
+    """Fitted log-log slopes: time and memory on events (size sweep), time on patterns."""
+    sizes = data["sizes"]
+    events = [p.get("events", p["n_events"]) for p in sizes]
+    sweep = [p for p in data["sweep"] if p["status"] == "ok"]
+    patterns = [p["summary"]["counts"][0] for p in sweep]
+    large = [i for i, e in enumerate(events) if e >= LARGE_EVENTS]
+    out: dict[str, float | None] = {}
+    for n in JOBS:
+        for name, field in (("time", "wall_s"), ("cpu", "cpu_s"), ("memory", "growth_mib")):
+            ys = _series(sizes, n, field)
+            out[f"{name}_events_n{n}"] = fit_slope(events, ys)
+            out[f"{name}_large_n{n}"] = fit_slope([events[i] for i in large],
+                                                  [ys[i] for i in large])
+        out[f"time_patterns_n{n}"] = fit_slope(patterns, _series(sweep, n, "wall_s"))
+    return out
+
+
+def _slope_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def markdown(data: dict[str, Any]) -> str:
+    meta, fit = data["meta"], data["slopes"]
     lines = [
-        "# Scaling: Dask-distributed PrefixSpan",
+        "# Scaling: mining time and memory against data size and minsup",
         "",
-        f"Generated by `python -m benchmarks.suites.scaling` on "
-        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        f"Written by `{meta['command']}` in {meta['minutes']:.1f} min.",
         "",
-        f"- machine: {harness.machine_line()}; load average at the end: "
-        f"{harness.load_average()}",
-        f"- code: {harness.git_state()}",
-        f"- data: {db!r} (synthetic, generated in {gen_s:.1f} s); minsup {args.minsup} "
-        f"-> {n_patterns} patterns; {args.repeat} interleaved round(s), medians",
-        "- every run below returned a PatternSet equal to the local run's",
+        f"- Machine: {harness.machine_line(meta['machine'])}.",
+        f"- Load average at the end: {meta['machine_end']['load_average']} (1/5/15 min).",
+        f"- Data: `synthetic_database(n_events)` (seqmine.datasets.synthetic, ten one-item "
+        f"events per sequence on average, 10,000 items, 200 planted patterns, seed 0); "
+        f"algorithm auto (it picked {', '.join(sorted(meta['chosen'])) or 'n/a'}); "
+        f"{meta['repeat']} interleaved round(s) of n_jobs 1 and 2 per point, medians.",
         "",
-        "## In-memory database",
-        "",
-        "| run | wall s | CPU s (all processes) | critical path CPU s | peak RSS / worker MiB |",
-        "|---|---:|---:|---:|---:|",
     ]
-    for name in ("local-1", "local-2"):
-        rs = rows[name]
-        path = _med(rs, "cpu") if name == "local-1" else None
-        lines.append(f"| local, {name[-1]} thread(s) | {fmt_s(_med(rs, 'wall'))} | "
-                     f"{fmt_s(_med(rs, 'cpu'))} | {fmt_s(path)} | |")
-    labels = {"dask-1": "Dask, 1 worker", "dask-2": "Dask, 2 workers",
-              "dask-2-rounds": f"Dask, 2 workers, rounds (max_local_size={args.local_size:,})"}
-    for name, label in labels.items():
-        rs = rows[name]
-        lines.append(f"| {label} | {fmt_s(_med(rs, 'wall'))} | {fmt_s(total(rs))} | "
-                     f"{fmt_s(crit(rs))} | {_med(rs, 'peak_mib'):.0f} |")
-    w1, w2 = _med(rows["dask-1"], "wall"), _med(rows["dask-2"], "wall")
-    l2 = _med(rows["local-2"], "wall")
-    c1, c2 = crit(rows["dask-1"]), crit(rows["dask-2"])
+    lines += harness.failure_lines(meta["failures"])
     lines += [
+        "## Fitted slopes (log-log)",
         "",
-        "| ratio | wall | CPU critical path |",
+        "1.0 means linear growth. Memory: growth of the resident size during the call. The "
+        "smallest sizes carry fixed per-call costs, so the fits from "
+        f"{LARGE_EVENTS:,} events up show the growth itself.",
+        "",
+        "| fit | n_jobs=1 | n_jobs=2 |",
         "|---|---:|---:|",
-        f"| 1 worker / 2 workers (target >= 1.7) | {w1 / w2:.2f} | {c1 / c2:.2f} |",
-        f"| 2 workers / local 2 threads (target <= 1.10) | {w2 / l2:.2f} | "
-        f"{c2 / (_med(rows['local-2'], 'cpu') / 2):.2f} |",
-        "",
-        "The CPU columns do not depend on the machine's other load: the critical path is the "
-        "busiest worker's CPU seconds (for the local 2-thread run, half its CPU seconds), "
-        "which is the wall time each worker would see on a core of its own.",
+        f"| wall time ~ events^s (minsup {meta['minsup']}) | "
+        f"{_slope_text(fit['time_events_n1'])} | {_slope_text(fit['time_events_n2'])} |",
+        f"| CPU time ~ events^s | {_slope_text(fit['cpu_events_n1'])} | "
+        f"{_slope_text(fit['cpu_events_n2'])} |",
+        f"| memory ~ events^s | {_slope_text(fit['memory_events_n1'])} | "
+        f"{_slope_text(fit['memory_events_n2'])} |",
+        f"| wall time ~ events^s, from {LARGE_EVENTS:,} events | "
+        f"{_slope_text(fit.get('time_large_n1'))} | {_slope_text(fit.get('time_large_n2'))} |",
+        f"| memory ~ events^s, from {LARGE_EVENTS:,} events | "
+        f"{_slope_text(fit.get('memory_large_n1'))} | "
+        f"{_slope_text(fit.get('memory_large_n2'))} |",
+        f"| wall time ~ patterns^s (minsup sweep at {meta['sweep_events']:,.0f} events) | "
+        f"{_slope_text(fit['time_patterns_n1'])} | {_slope_text(fit['time_patterns_n2'])} |",
         "",
     ]
-    lines += _stage_lines("Per-stage task costs, 2 workers, whole database per worker",
-                          rows["dask-2"][-1], db.n_events)
-    lines += _stage_lines("Per-stage task costs, 2 workers, distributed rounds",
-                          rows["dask-2-rounds"][-1], db.n_events)
-    if parquet:
-        lines += [
-            f"## End to end from Parquet ({args.files} files in time order)",
-            "",
-            "| run | wall s | CPU s (all processes) | critical path CPU s | "
-            "peak RSS / worker MiB |",
-            "|---|---:|---:|---:|---:|",
-            f"| read_events + local mine, 2 threads (read {parquet['local-2']['read']:.1f} s) | "
-            f"{fmt_s(parquet['local-2']['wall'])} | {fmt_s(parquet['local-2']['cpu'])} | | |",
-        ]
-        for n in (1, 2):
-            r = parquet[f"dask-{n}"]
-            lines.append(f"| Dask, {n} worker(s), workers read the files | {fmt_s(r['wall'])} | "
-                         f"{fmt_s(sum(r['worker_cpu']) + r['client_cpu'])} | "
-                         f"{fmt_s(max(r['worker_cpu']))} | {r['peak_mib']:.0f} |")
+    head = ("| {x} | patterns | n_jobs=1 s (CPU) | n_jobs=2 s (CPU) | speed-up | "
+            "memory growth MiB (1 / 2) | bytes / event (1) | database MiB | load |")
+    sep = "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+    for title, key, x in ((f"## Data size (minsup {meta['minsup']})", "sizes", "events"),
+                          (f"## minsup sweep ({meta['sweep_events']:,.0f} events)", "sweep",
+                           "minsup")):
+        lines += [title, "", head.format(x=x), sep]
+        for p in data[key]:
+            first = f"{p['events']:,}" if key == "sizes" and "events" in p else (
+                f"{p['n_events']:.0e}" if key == "sizes" else f"{p['minsup']:g}")
+            if p["status"] != "ok":
+                lines.append(f"| {first} | {p['why']} | | | | | | | {p['load']} |")
+                continue
+            s = p["summary"]
+            one, two = s["1"], s["2"]
+            lines.append(
+                f"| {first} | {s['counts'][0]:,} | {fmt_s(one['wall_s'])} ({fmt_s(one['cpu_s'])})"
+                f" | {fmt_s(two['wall_s'])} ({fmt_s(two['cpu_s'])}) | "
+                f"{one['wall_s'] / two['wall_s']:.2f}x | {one['growth_mib']:.0f} / "
+                f"{two['growth_mib']:.0f} | {one['growth_mib'] * 2**20 / p['events']:.0f} | "
+                f"{p['db_mib']:.0f} | {p['load']} |")
         lines.append("")
-        lines += _stage_lines("Per-stage task costs, Parquet, 2 workers",
-                              parquet["dask-2"], db.n_events)
-    return "\n".join(lines) + "\n"
+    lines += ["On a shared 2-core machine the second thread competes with other work, so the "
+              "2-thread speed-up is a lower bound of what an idle machine shows.", ""]
+    return "\n".join(lines)
 
 
-def _stage_lines(title: str, result: dict[str, Any], n_events: int) -> list[str]:
-    """CPU per stage function (thread CPU, immune to other load; ``_mine_chunk`` includes
-    ``_expanded``), then Dask's task stream by task kind (wall time, result sizes)."""
-    lines = [f"### {title}", "",
-             "| stage function | calls | CPU s (sum) | CPU ns / event |",
-             "|---|---:|---:|---:|"]
-    for name, (calls, cpu) in result["stage_cpu"].items():
-        lines.append(f"| `{name}` | {calls:.0f} | {cpu:.3f} | {1e9 * cpu / n_events:.1f} |")
-    lines += ["", "| task kind | tasks | wall s (sum) | slowest s | result MiB (sum) | "
-              "result bytes / event | transfer s (sum) |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
-    for stage, row in stage_table(result["stream"]).items():
-        lines.append(f"| {stage} | {row['tasks']:.0f} | {row['compute']:.3f} | "
-                     f"{row['max']:.3f} | {row['nbytes'] / 2**20:.1f} | "
-                     f"{row['nbytes'] / n_events:.1f} | {row['transfer']:.3f} |")
-    return [*lines, ""]
+def plot(data: dict[str, Any], path: Path) -> bool:
+    """Log-log: time and memory against events, time against patterns (the minsup sweep)."""
+    plt = harness.pyplot()
+    fit = data["slopes"]
+    sizes = [p for p in data["sizes"] if p["status"] == "ok"]
+    sweep = [p for p in data["sweep"] if p["status"] == "ok"]
+    if plt is None or (not sizes and not sweep):
+        return False
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    panels = ((axes[0], sizes, "events", "wall_s", "time_events", "mining wall s"),
+              (axes[1], sizes, "events", "growth_mib", "memory_events", "memory growth MiB"),
+              (axes[2], sweep, "patterns", "wall_s", "time_patterns", "mining wall s"))
+    for ax, points, xname, field, fit_key, ylabel in panels:
+        if not points:
+            continue
+        xs = [p["events"] if xname == "events" else p["summary"]["counts"][0] for p in points]
+        for n in JOBS:
+            ys = [p["summary"][str(n)][field] for p in points]
+            slope = fit[f"{fit_key}_n{n}"]
+            ax.plot(xs, ys, "o-", label=f"n_jobs={n} (slope {_slope_text(slope)})")
+        if xname == "patterns":
+            for p, x in zip(points, xs, strict=True):
+                ax.annotate(f"{p['minsup']:g}", (x, p["summary"]["1"][field]), fontsize=7,
+                            textcoords="offset points", xytext=(3, 3))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(xname + (" (labels: minsup)" if xname == "patterns" else ""))
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    axes[0].set_title(f"time vs data size (minsup {data['meta']['minsup']})", fontsize=9)
+    axes[1].set_title("memory vs data size", fontsize=9)
+    axes[2].set_title(f"time vs patterns (minsup sweep, {data['meta']['sweep_events']:,.0f} "
+                      "events)", fontsize=9)
+    fig.tight_layout()
+    harness.save_figure(fig, path)
+    return True
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(x) for x in text.split(",") if x.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.suites.scaling",
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--point"]:
+        print(json.dumps(measure_point(int(float(argv[1])), float(argv[2]), int(argv[3]))))
+        return 0
+    if argv[:1] == ["--render"]:
+        source = Path(argv[1])
+        data = json.loads(source.read_text())
+        data["slopes"] = slopes(data)
+        harness.write_results(source.parent, source.stem, data, markdown, plot)
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m benchmarks run scaling",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", default="1e7", help="events in the synthetic log")
-    parser.add_argument("--minsup", type=float, default=0.003)
-    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds")
-    parser.add_argument("--local-size", type=int, default=2_000_000,
-                        help="max_local_size of the distributed-rounds case")
-    parser.add_argument("--files", type=int, default=16, help="Parquet files of the log")
-    parser.add_argument("--no-parquet", action="store_true")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--sizes", help=f"events per point (default {SIZES}; "
+                                        f"{QUICK_SIZES} with --quick)")
+    parser.add_argument("--minsup", type=float, default=0.003,
+                        help="relative minsup of the size sweep")
+    parser.add_argument("--sweep", help=f"minsups of the sweep (default {SWEEP}; "
+                                        f"{QUICK_SWEEP} with --quick)")
+    parser.add_argument("--sweep-events", type=float, default=None,
+                        help="events of the minsup sweep (default 1e6; 1e5 with --quick)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="interleaved rounds per point (default 3; 2 with --quick)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per point")
+    parser.add_argument("--memory-gib", type=float, default=12.0,
+                        help="address-space cap of each point's process")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and sweep, 2 "
+                        "rounds; writes scaling-quick.*")
+    parser.add_argument("--results-dir", default=str(harness.RESULTS))
     args = parser.parse_args(argv)
-    os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    text = run(args)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
-    print(text)
-    return 0
+    sizes = [int(x) for x in _numbers(args.sizes or (QUICK_SIZES if args.quick else SIZES))]
+    sweep = _numbers(args.sweep or (QUICK_SWEEP if args.quick else SWEEP))
+    sweep_events = int(args.sweep_events or (1e5 if args.quick else 1e6))
+    if args.repeat is None:
+        args.repeat = 2 if args.quick else 3
+    machine = harness.machine()
+    started = time.perf_counter()
+    failures: list[str] = []
+    print(f"  size sweep at minsup {args.minsup}", file=sys.stderr)
+    size_points = [run_point(n, args.minsup, args, failures) for n in sizes]
+    print(f"  minsup sweep at {sweep_events:,} events", file=sys.stderr)
+    sweep_points = [run_point(sweep_events, m, args, failures) for m in sweep]
+    chosen = {p["chosen"] for p in size_points + sweep_points if p["status"] == "ok"}
+    data: dict[str, Any] = {
+        "meta": {"command": "python -m benchmarks run scaling " + shlex.join(argv),
+                 "machine": machine, "machine_end": harness.machine(),
+                 "minutes": (time.perf_counter() - started) / 60, "minsup": args.minsup,
+                 "sweep_events": sweep_events, "repeat": args.repeat,
+                 "chosen": sorted(chosen), "failures": failures},
+        "sizes": size_points, "sweep": sweep_points}
+    data["slopes"] = slopes(data)
+    harness.write_results(Path(args.results_dir), "scaling-quick" if args.quick else "scaling",
+                          data, markdown, plot)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

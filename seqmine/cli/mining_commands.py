@@ -10,8 +10,7 @@ from typing import Any
 import click
 
 from seqmine.cli.errors import friendly_errors
-from seqmine.cli.options import data_options, load_source
-from seqmine.data.database import SequenceDatabase
+from seqmine.cli.options import data_options, load_source, resolve_source
 from seqmine.errors import InputError
 from seqmine.mining import ALGORITHMS, condensed as condensed_miners, mine as mine_patterns
 from seqmine.patterns.patternset import PatternSet
@@ -49,12 +48,12 @@ def parse_gap(text: str | None) -> Any:
                          f"30s, 5min, 2h, 1d; got {text!r}") from None
 
 
-def parse_items(text: str | None, db: SequenceDatabase) -> tuple[Any, ...]:
-    """Comma-separated item ids, typed like the database's items."""
+def parse_items(text: str | None, integer_items: bool) -> tuple[Any, ...]:
+    """Comma-separated item ids, typed like the data's items (ints or strings)."""
     if not text:
         return ()
     values = [v.strip() for v in text.split(",") if v.strip()]
-    if db.codebook.is_integer:
+    if integer_items:
         try:
             return tuple(int(v) for v in values)
         except ValueError:
@@ -108,6 +107,13 @@ def write_patterns(patterns: PatternSet, out: Path, fmt: str | None) -> str:
               help="The K patterns of highest support (every tie at the K-th kept).")
 @click.option("--jobs", "-j", type=int, default=1, show_default=True,
               help="Threads over first-level prefixes (-1: all cores).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Mine on the Dask cluster of this scheduler (tcp://host:8786): PrefixSpan, "
+                   "same result as a local run; the workers read a Parquet SOURCE "
+                   "themselves. Needs seqmine[dask].")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Mine on a local Dask cluster of this many worker processes, one thread "
+                   "each (as --scheduler).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Output file (.parquet, .csv, .txt/.spmf); written atomically.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "spmf", "csv"]),
@@ -121,11 +127,11 @@ def mine(source: str, sequence: str | None, item: str, time_column: str, itemset
          minsup: str | None, algorithm: str, max_length: int | None, max_size: int | None,
          min_gap: str | None, max_gap: str | None, max_span: str | None,
          must_contain: str | None, exclude: str | None, max_patterns: int | None,
-         condensed: str | None, top_k: int | None, jobs: int, output: Path | None, fmt: str | None, progress: bool | None,
+         condensed: str | None, top_k: int | None, jobs: int, scheduler: str | None,
+         workers: int | None, output: Path | None, fmt: str | None, progress: bool | None,
          top: int) -> None:
     """Mine the frequent sequential patterns of SOURCE (event log, SPMF file or data set)."""
     started = time.perf_counter()
-    db = load_source(source, sequence, item, time_column, itemsets)
     show_progress = sys.stderr.isatty() if progress is None else progress
     if condensed and top_k:
         raise InputError("choose one of --closed, --maximal and --top-k")
@@ -133,25 +139,39 @@ def mine(source: str, sequence: str | None, item: str, time_column: str, itemset
         raise InputError(f"--{condensed or 'top-k'} has its own search; drop --algorithm")
     if minsup is None and not top_k:
         raise InputError("--minsup is required (a count, a fraction or a percentage)")
+    on_dask = scheduler is not None or workers is not None
+    if on_dask:
+        data, integer_items = _dask_source(source, sequence, item, time_column, itemsets,
+                                           algorithm, condensed or ("top-k" if top_k else None))
+    else:
+        data = load_source(source, sequence, item, time_column, itemsets)
+        integer_items = data.codebook.is_integer
     options: dict[str, Any] = dict(
         max_length=max_length, max_size=max_size, min_gap=parse_gap(min_gap),
         max_gap=parse_gap(max_gap), max_span=parse_gap(max_span),
-        must_contain=parse_items(must_contain, db), exclude=parse_items(exclude, db),
-        max_patterns=max_patterns, n_jobs=jobs, progress=show_progress)
-    if top_k:
-        patterns = condensed_miners.top_k(db, top_k, minsup=parse_minsup(minsup or "1"),
-                                          **options)
+        must_contain=parse_items(must_contain, integer_items),
+        exclude=parse_items(exclude, integer_items), max_patterns=max_patterns,
+        progress=show_progress)
+    if on_dask:
+        from seqmine.mining.distributed import dask_client
+        with dask_client(scheduler, workers) as client:
+            patterns = mine_patterns(data, parse_minsup(minsup), algorithm=algorithm,  # type: ignore[arg-type]
+                                     backend="dask", client=client, **options)
+    elif top_k:
+        patterns = condensed_miners.top_k(data, top_k, minsup=parse_minsup(minsup or "1"),
+                                          n_jobs=jobs, **options)
     elif condensed:
         miner = getattr(condensed_miners, condensed)
-        patterns = miner(db, parse_minsup(minsup), **options)  # type: ignore[arg-type]
+        patterns = miner(data, parse_minsup(minsup), n_jobs=jobs,  # type: ignore[arg-type]
+                         **options)
     else:
-        patterns = mine_patterns(db, parse_minsup(minsup), algorithm=algorithm,  # type: ignore[arg-type]
-                                 **options)
+        patterns = mine_patterns(data, parse_minsup(minsup), algorithm=algorithm,  # type: ignore[arg-type]
+                                 n_jobs=jobs, **options)
     algorithm = str(patterns.options.get("algorithm", algorithm))
     if "chosen_algorithm" in patterns.options:
         algorithm = f"auto: {patterns.options['chosen_algorithm']}"
     elapsed = time.perf_counter() - started
-    summary = (f"{len(patterns)} patterns from {db.n_sequences} sequences "
+    summary = (f"{len(patterns)} patterns from {patterns.n_sequences} sequences "
                f"(min_count={patterns.min_count}, {algorithm}) in {elapsed:.2f} s")
     if output is not None:
         written = write_patterns(patterns, output, fmt)
@@ -160,6 +180,25 @@ def mine(source: str, sequence: str | None, item: str, time_column: str, itemset
     frame = patterns.top(top).to_pandas()
     click.echo(frame.to_string(index=False) if len(frame) else "(no patterns)")
     click.echo(summary, err=True)
+
+
+def _dask_source(source: str, sequence: str | None, item: str, time_column: str,
+                 itemsets: str, algorithm: str, condensed: str | None
+                 ) -> tuple[Any, bool]:
+    """What ``--scheduler``/``--workers`` mine: a Parquet file or folder as a source the
+    workers read themselves; any other input read here and sent to them. Also whether its
+    items are integers (to type --must-contain / --exclude)."""
+    if condensed:
+        raise InputError(f"--{condensed} runs locally only; drop --scheduler/--workers")
+    if algorithm not in ("auto", "prefixspan"):
+        raise InputError(f"--scheduler/--workers mine with prefixspan; drop --algorithm "
+                         f"{algorithm}")
+    from seqmine.mining.distributed import cli_source, items_are_integers
+    time = None if time_column.lower() == "none" else time_column
+    data: Any = cli_source(resolve_source(source), sequence, item, time, itemsets)
+    if data is None:
+        data = load_source(source, sequence, item, time_column, itemsets)
+    return data, items_are_integers(data)
 
 
 COMMANDS = [mine]
