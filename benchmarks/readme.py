@@ -100,12 +100,14 @@ def _miners_lines(data: dict[str, Any]) -> list[str]:
         mlx = seconds_of(row, contender("peer", "mlxtend"))
         lines.append(
             f"| {name} {row['percent']}% | {row['reference']:,} | {fmt_s(auto)} ({chosen}) | "
-            f"{fmt_s(best)} {best_name or ''} | {fmt_s(row['spmf_own_s'])} | "
+            f"{fmt_s(best)}" + (f" {best_name}" if best_name else "")
+            + f" | {fmt_s(row['spmf_own_s'])} | "
             + (f"{peer[1]} {fmt_s(peer[0])} ({fmt_ratio(peer[0], auto)})" if peer else "none")
             + f" | {fmt_s(seconds_of(row, contender('seqmine', 'closed')))} / "
             f"{fmt_s(row['closed_ref_s'])} | "
             f"{fmt_s(seconds_of(row, contender('seqmine', 'maximal')))} / "
-            f"{fmt_s(row['maximal_ref_s'])} | {fmt_s(item_best)} {item_name or ''} / "
+            f"{fmt_s(row['maximal_ref_s'])} | {fmt_s(item_best)}"
+            + (f" {item_name}" if item_name else "") + " / "
             f"{fmt_s(mlx) if mlx is not None else 'n/a'} |")
     counts = []
     for field in ("seconds", "cpu_s"):

@@ -199,6 +199,20 @@ def test_target_verdicts_judge_wall_and_cpu_time() -> None:
     assert verdicts["itemsets"] == {"wall": True, "cpu": True}  # 120 s limit / 2 s = 60x
 
 
+@pytest.mark.parametrize("dense_cells", [0, 10**9])  # sparse, then dense one-hot frames
+def test_mlxtend_adapter_counts_what_seqmine_itemsets_counts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dense_cells: int) -> None:
+    pytest.importorskip("mlxtend")
+    import seqmine
+    from benchmarks.peers import mlxtend_itemsets
+    path = tmp_path / "db.spmf"
+    path.write_text("1 -1 2 -1 3 -1 -2\n1 -1 3 -1 -2\n2 -1 3 -1 4 -1 -2\n1 -1 2 -1 -2\n")
+    monkeypatch.setattr(mlxtend_itemsets, "DENSE_CELLS", dense_cells)
+    n_found, seconds = mlxtend_itemsets.run(str(path), 2)
+    assert n_found == len(seqmine.itemsets(seqmine.SequenceDatabase.from_spmf(path), 2))
+    assert seconds >= 0
+
+
 # --- the reference table and slopes ------------------------------------------------------------
 def test_reference_levels_parse_the_spm_table(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,11 +25,12 @@ def run(path: str, min_count: int) -> tuple[int, float]:
 
     transactions = [sorted(set(seq)) for seq in read_sequences(path)]
     encoder = TransactionEncoder().fit(transactions)
-    if len(transactions) * len(encoder.columns_) <= DENSE_CELLS:
-        frame = pd.DataFrame(encoder.transform(transactions), columns=encoder.columns_)
+    columns = [str(item) for item in encoder.columns_]  # mlxtend's sparse path wants strings
+    if len(transactions) * len(columns) <= DENSE_CELLS:
+        frame = pd.DataFrame(encoder.transform(transactions), columns=columns)
     else:
         frame = pd.DataFrame.sparse.from_spmatrix(encoder.transform(transactions, sparse=True),
-                                                  columns=encoder.columns_)
+                                                  columns=columns)
     with Stopwatch() as watch:
         found = fpgrowth(frame, min_support=relative_threshold(min_count, len(transactions)))
     return len(found), watch.wall_s
