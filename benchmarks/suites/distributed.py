@@ -283,20 +283,23 @@ def report(args: argparse.Namespace, machine: dict[str, Any], db: Any, n_pattern
         "",
         "## In-memory database",
         "",
-        "| run | wall s | CPU s (all processes) | critical path CPU s | peak RSS / worker MiB |",
-        "|---|---:|---:|---:|---:|",
+        "| run | wall s | CPU s (all processes) | critical path CPU s | CPU s per worker | "
+        "peak RSS / worker MiB |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for n_jobs in (1, 2):
         rs = rows[f"local-{n_jobs}"]
         path = med(rs, "cpu") if n_jobs == 1 else None
         lines.append(f"| local, {n_jobs} thread(s) | {fmt_s(med(rs, 'wall'))} | "
-                     f"{fmt_s(med(rs, 'cpu'))} | {fmt_s(path)} | |")
+                     f"{fmt_s(med(rs, 'cpu'))} | {fmt_s(path)} | | |")
     labels = {"dask-1": "Dask, 1 worker", "dask-2": "Dask, 2 workers",
               "dask-2-rounds": f"Dask, 2 workers, rounds (max_local_size={args.local_size:,})"}
     for name, label in labels.items():
         rs = rows[name]
+        per_worker = " / ".join(fmt_s(median([sorted(r["worker_cpu"])[k] for r in rs]))
+                                for k in range(len(rs[0]["worker_cpu"])))
         lines.append(f"| {label} | {fmt_s(med(rs, 'wall'))} | {fmt_s(total(rs))} | "
-                     f"{fmt_s(crit(rs))} | {med(rs, 'peak_mib'):.0f} |")
+                     f"{fmt_s(crit(rs))} | {per_worker} | {med(rs, 'peak_mib'):.0f} |")
     w1, w2, l2 = med(rows["dask-1"], "wall"), med(rows["dask-2"], "wall"), \
         med(rows["local-2"], "wall")
     c1, c2, lc2 = crit(rows["dask-1"]), crit(rows["dask-2"]), med(rows["local-2"], "cpu")

@@ -11,7 +11,12 @@ import numpy as np
 
 from seqmine._kernels._jit import INTERRUPTED, MEMORY_BUDGET, OK, PATTERN_BUDGET, kernel
 from seqmine._kernels.buffers import grow_i8, grow_i32, grow_i64
-from seqmine._kernels.prefixspan import _fill, _fill_single, _scan, _scan_bound
+from seqmine._kernels.prefixspan import (
+    _add_node,
+    _lay_out_children,
+    _scan,
+    _scan_bound,
+)
 
 
 @kernel
@@ -400,6 +405,7 @@ def grow_seeded(seq_ptr, evt_ptr, items, coord, n_items, seed_ptr, seed_sid, see
     T_end = np.empty(1024, np.int32)
     T_start = np.empty(1024, np.int32)
     T_sext = np.empty(1024, np.int8)
+    no_rejected = np.zeros(0, np.int64)  # only top-k tracks rejected supports
     n_present = 0
     stamp = 0
     status = OK
@@ -454,20 +460,11 @@ def grow_seeded(seq_ptr, evt_ptr, items, coord, n_items, seed_ptr, seed_sid, see
                     req_count[p_item] += 1
                     if req_count[p_item] == 1:
                         n_present += 1
-                if n_out == len(out_parent):
-                    out_parent = grow_i64(out_parent, n_out + 1)
-                    out_item = grow_i32(out_item, n_out + 1)
-                    out_sext = grow_i8(out_sext, n_out + 1)
-                    out_support = grow_i64(out_support, n_out + 1)
-                    out_emit = grow_i8(out_emit, n_out + 1)
                 node = n_out
-                out_parent[node] = p_parent
-                out_item[node] = p_item
-                out_sext[node] = p_sext
-                out_support[node] = p_sup
                 emit = n_present == n_required
-                out_emit[node] = 1 if emit else 0
-                n_out += 1
+                out_parent, out_item, out_sext, out_support, out_emit, n_out = _add_node(
+                    out_parent, out_item, out_sext, out_support, out_emit, n_out, p_parent,
+                    p_item, p_sext, p_sup, emit)
                 if emit:
                     n_emitted += 1
                     if n_emitted > max_patterns:
@@ -513,79 +510,12 @@ def grow_seeded(seq_ptr, evt_ptr, items, coord, n_items, seed_ptr, seed_sid, see
                         p_item, allow_i, allow_s, single, keep_all, has_window, min_gap,
                         max_gap, max_span, sup_s, sup_i, occ_s, occ_i, seen_s, seen_i, stamp,
                         touched_s, touched_i, T_sid, T_item, T_end, T_start, T_sext)
-                    ti = touched_i[:nti]
-                    ts = touched_s[:nts]
-                    total = 0
-                    n_child = 0
-                    for y in ti:
-                        if sup_i[y] >= min_count:
-                            total += occ_i[y]
-                            n_child += 1
-                    for y in ts:
-                        if sup_s[y] >= min_count:
-                            total += occ_s[y]
-                            n_child += 1
-                    A_sid = grow_i32(A_sid, a_top + total)
-                    A_end = grow_i32(A_end, a_top + total)
-                    A_start = grow_i32(A_start, a_top + total)
-                    C_item = grow_i32(C_item, c_top + n_child)
-                    C_sext = grow_i8(C_sext, c_top + n_child)
-                    C_b = grow_i64(C_b, c_top + n_child)
-                    C_e = grow_i64(C_e, c_top + n_child)
-                    C_sup = grow_i64(C_sup, c_top + n_child)
-                    for y in ti:
-                        if sup_i[y] >= min_count:
-                            C_item[c_top] = y
-                            C_sext[c_top] = 0
-                            C_b[c_top] = a_top
-                            C_e[c_top] = a_top + occ_i[y]
-                            C_sup[c_top] = sup_i[y]
-                            cur_i[y] = a_top
-                            a_top += occ_i[y]
-                            c_top += 1
-                    for y in ts:
-                        if sup_s[y] >= min_count:
-                            C_item[c_top] = y
-                            C_sext[c_top] = 1
-                            C_b[c_top] = a_top
-                            C_e[c_top] = a_top + occ_s[y]
-                            C_sup[c_top] = sup_s[y]
-                            cur_s[y] = a_top
-                            a_top += occ_s[y]
-                            c_top += 1
-                    if n_child > 0 and not keep_all:
-                        _fill_single(nt, T_sid, T_item, T_end, cur_s, A_sid, A_end)
-                    elif n_child > 0:
-                        _fill(nt, T_sid, T_item, T_end, T_start, T_sext, cur_s, cur_i,
-                              A_sid, A_end, A_start)
-                    for y in ti:
-                        sup_i[y] = 0
-                        occ_i[y] = 0
-                        cur_i[y] = -1
-                    for y in ts:
-                        sup_s[y] = 0
-                        occ_s[y] = 0
-                        cur_s[y] = -1
-                    for c in range(S_cur[d] + 1, c_top):
-                        key = 2 * C_item[c] + C_sext[c]
-                        t_item = C_item[c]
-                        t_sext = C_sext[c]
-                        t_b = C_b[c]
-                        t_e = C_e[c]
-                        t_sup = C_sup[c]
-                        m = c - 1
-                        while m >= S_cur[d] and 2 * C_item[m] + C_sext[m] > key:
-                            C_item[m + 1] = C_item[m]
-                            C_sext[m + 1] = C_sext[m]
-                            C_b[m + 1] = C_b[m]
-                            C_e[m + 1] = C_e[m]
-                            C_sup[m + 1] = C_sup[m]
-                            m -= 1
-                        C_item[m + 1] = t_item
-                        C_sext[m + 1] = t_sext
-                        C_b[m + 1] = t_b
-                        C_e[m + 1] = t_e
-                        C_sup[m + 1] = t_sup
+                    (A_sid, A_end, A_start, a_top, C_item, C_sext, C_b, C_e, C_sup,
+                     c_top) = _lay_out_children(
+                        min_count, nti, nts, nt, keep_all, False, S_cur[d], no_rejected,
+                        touched_i, touched_s, sup_i, sup_s, occ_i, occ_s, cur_i, cur_s,
+                        T_sid, T_item, T_end, T_start, T_sext,
+                        A_sid, A_end, A_start, a_top, C_item, C_sext, C_b, C_e, C_sup, c_top)
                     S_ce[d] = c_top
                     used = ((len(A_sid) + len(T_sid)) * 13 + len(out_parent) * 30
                             + len(C_item) * 37 + n_items * 84)
