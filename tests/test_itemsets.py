@@ -96,6 +96,39 @@ def test_relative_minsup_counts_transactions():
     assert per_event.as_dict() == {}
 
 
+@given(rows=st.lists(st.sets(st.integers(0, 300), min_size=0, max_size=6), max_size=40),
+       counts=st.data())
+def test_canonical_order_equals_the_pattern_comparator(rows, counts):
+    """The vectorised itemset sort equals the general pattern comparator (count desc,
+    size, items), including item codes too wide to pack many to a word."""
+    from seqmine._kernels.patterns import canonical_order
+    from seqmine.mining.itemsets import canonical_itemset_order
+    items = np.array([x for r in rows for x in sorted(r)], np.int32)
+    ptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
+    count = np.array(counts.draw(st.lists(st.integers(1, 4), min_size=len(rows),
+                                          max_size=len(rows))), np.int64)
+    got = canonical_itemset_order(count, ptr, items)
+    want = canonical_order(count, np.arange(len(rows) + 1), ptr, items)
+    assert np.array_equal(got, want)
+
+
+def test_eclat_dense_and_wide_classes():
+    """Dense data (diffsets after the first level) and a first-level class wider than the
+    kernel's initial member buffers: Eclat equals FP-growth and the closed-form count."""
+    rng = np.random.default_rng(5)
+    block = list(range(12))                      # in every one of 30 transactions
+    seqs = [[tuple(block + rng.choice(np.arange(12, 40), 3, replace=False).tolist())]
+            for _ in range(30)]
+    seqs += [[tuple(range(100, 400))], [tuple(range(100, 400))]]  # 300 items, 2 rows
+    db = SequenceDatabase.from_sequences(seqs)
+    dense = itemsets(db, 30, algorithm="eclat")
+    assert len(dense) == 2 ** 12 - 1
+    assert dense == itemsets(db, 30, algorithm="fpgrowth")
+    wide = itemsets(db, 2, algorithm="eclat", max_len=2)
+    assert wide == itemsets(db, 2, algorithm="fpgrowth", max_len=2)
+    assert sum(1 for s, _ in wide if min(s) >= 100) == 300 + 300 * 299 // 2
+
+
 # --- mlxtend -------------------------------------------------------------------------------------
 def _mlxtend_frame(db: SequenceDatabase):
     import pandas as pd

@@ -10,7 +10,7 @@ itemset, ``out_count``); the driver maps ranks back to codes and sorts canonical
 import numpy as np
 
 from seqmine._kernels._jit import INTERRUPTED, MEMORY_BUDGET, OK, PATTERN_BUDGET, kernel
-from seqmine._kernels.buffers import grow_i32, grow_i64
+from seqmine._kernels.buffers import grow_i8, grow_i32, grow_i64
 
 # hashing by multiplication modulo the prime 2**31 - 1: no int64 overflow, so the kernels
 # run the same as plain Python (NUMBA_DISABLE_JIT) without overflow warnings
@@ -518,25 +518,138 @@ def fpgrowth(g_parent, g_item, g_count, g_hdr_ptr, g_hdr_nodes, n_ranks, roots, 
 
 # --- Eclat -----------------------------------------------------------------------------------
 @kernel
-def eclat(tid_ptr, tids, roots, n_ranks, min_count, max_len, max_itemsets, max_bytes, cancel):
+def _difference(a, a0, a1, b, b0, b1, out, o0, max_size):
+    """a[a0:a1] minus b[b0:b1] (both ascending) written at out[o0:]; returns the size, or -1
+    as soon as it would exceed max_size."""
+    i = a0
+    j = b0
+    n = 0
+    while i < a1:
+        x = a[i]
+        while j < b1 and b[j] < x:
+            j += 1
+        if j < b1 and b[j] == x:
+            j += 1
+        else:
+            if n == max_size:
+                return -1
+            out[o0 + n] = x
+            n += 1
+        i += 1
+    return n
+
+
+@kernel
+def _to_diffsets(parent, p0, p1, T, M_b, M_e, mb, me, t_top):
+    """Rewrite the tid-lists of class members mb..me-1 (stacked in T from M_b[mb] to t_top,
+    each a subset of parent[p0:p1]) as diffsets parent minus tid-list; returns (T, t_top)."""
+    tb = M_b[mb]
+    total = 0
+    for i in range(mb, me):
+        total += (p1 - p0) - (M_e[i] - M_b[i])
+    T = grow_i32(T, t_top + total)
+    w = t_top
+    for i in range(mb, me):
+        n = _difference(parent, p0, p1, T, M_b[i], M_e[i], T, w, p1 - p0)
+        M_b[i] = w - (t_top - tb)
+        M_e[i] = w + n - (t_top - tb)
+        w += n
+    for p in range(t_top, w):
+        T[p - (t_top - tb)] = T[p]
+    return T, w - (t_top - tb)
+
+
+@kernel
+def _diffsets_pay(M_b, M_e, mb, me, parent_support):
+    """True when the class members' diffsets would be shorter than their tid-lists together
+    (dense data: children keep most of their parent's transactions)."""
+    tid_total = 0
+    for i in range(mb, me):
+        tid_total += M_e[i] - M_b[i]
+    return (me - mb) * parent_support - tid_total < tid_total
+
+
+@kernel
+def _root_class(a, tid_ptr, tids, tx_ptr, tx_items, min_count, co_count, member_of, touched,
+                T, M_item, M_sup, M_b, M_e):
+    """Members of the class of {a}: every b > a in at least min_count of a's transactions,
+    ascending, with tid-list t(a) ∩ t(b) stacked in T from 0. Two scans of a's transactions
+    (count, then fill) cost sum |t|, not a merge of t(a) with every other tid-list. Returns
+    (T, number of members); when that exceeds len(M_item) nothing was written."""
+    n_touched = 0
+    for q in range(tid_ptr[a], tid_ptr[a + 1]):
+        t = tids[q]
+        for p in range(tx_ptr[t], tx_ptr[t + 1]):
+            b = tx_items[p]
+            if b > a:
+                if co_count[b] == 0:
+                    touched[n_touched] = b
+                    n_touched += 1
+                co_count[b] += 1
+    _sort_run(touched, 0, n_touched)
+    n_members = 0
+    total = 0
+    for i in range(n_touched):
+        b = touched[i]
+        if co_count[b] >= min_count:
+            member_of[b] = n_members
+            n_members += 1
+            total += co_count[b]
+        else:
+            member_of[b] = -1
+    if n_members <= len(M_item):
+        T = grow_i32(T, total)
+        m = 0
+        for i in range(n_touched):
+            b = touched[i]
+            if member_of[b] >= 0:
+                M_item[m] = b
+                M_sup[m] = co_count[b]
+                M_b[m] = 0 if m == 0 else M_b[m - 1] + M_sup[m - 1]
+                M_e[m] = M_b[m]
+                m += 1
+        for q in range(tid_ptr[a], tid_ptr[a + 1]):
+            t = tids[q]
+            for p in range(tx_ptr[t], tx_ptr[t + 1]):
+                b = tx_items[p]
+                if b > a and member_of[b] >= 0:
+                    m = member_of[b]
+                    T[M_e[m]] = t
+                    M_e[m] += 1
+    for i in range(n_touched):
+        co_count[touched[i]] = 0
+    return T, n_members
+
+
+@kernel
+def eclat(tid_ptr, tids, tx_ptr, tx_items, roots, n_ranks, min_count, max_len, max_itemsets,
+          max_bytes, cancel):
     """Frequent itemsets whose first item (lowest rank) is in ``roots`` (Zaki 2000):
-    depth-first over equivalence classes, tid-list intersections with early abort.
-    Returns (status, out_ptr, out_items, out_count)."""
+    depth-first over equivalence classes with early-abort joins. A class stores its
+    members' tid-lists, or their diffsets against the class prefix once those are the
+    shorter (dEclat, Zaki & Gouda 2003: support(PXY) = support(PX) - |d(PY) minus d(PX)|),
+    which is what keeps dense data fast. Returns (status, out_ptr, out_items, out_count)."""
     out_ptr = np.zeros(1024, np.int64)
     out_items = np.empty(4096, np.int32)
     out_count = np.empty(1024, np.int64)
     n_out = 0
-    # members of open classes: item, tid-list range in T
+    # members of open classes: item, support, tid-list or diffset range in T
     M_item = np.empty(256, np.int32)
+    M_sup = np.empty(256, np.int64)
     M_b = np.empty(256, np.int64)
     M_e = np.empty(256, np.int64)
     T = np.empty(4096, np.int32)
+    # open classes: member range, next member, T top at entry, members hold diffsets
     F_mb = np.empty(64, np.int64)
     F_me = np.empty(64, np.int64)
     F_cur = np.empty(64, np.int64)
     F_ttop = np.empty(64, np.int64)
+    F_diff = np.zeros(64, np.int8)
     prefix = np.empty(64, np.int32)
     extra = np.empty(1, np.int32)
+    co_count = np.zeros(n_ranks, np.int64)
+    member_of = np.empty(n_ranks, np.int64)
+    touched = np.empty(n_ranks, np.int32)
     status = OK
     for a in roots:
         n_a = tid_ptr[a + 1] - tid_ptr[a]
@@ -551,25 +664,21 @@ def eclat(tid_ptr, tids, roots, n_ranks, min_count, max_len, max_itemsets, max_b
             break
         if max_len <= 1:
             continue
-        # class of {a}: b > a with tid(a) ∩ tid(b) frequent
-        m_top = 0
-        t_top = 0
-        for b in range(a + 1, n_ranks):
-            T = grow_i32(T, t_top + n_a)
-            n = _intersect(tids, tid_ptr[a], tid_ptr[a + 1], tids, tid_ptr[b], tid_ptr[b + 1],
-                           T, t_top, min_count)
-            if n >= 0:
-                M_item = grow_i32(M_item, m_top + 1)
-                M_b = grow_i64(M_b, m_top + 1)
-                M_e = grow_i64(M_e, m_top + 1)
-                M_item[m_top] = b
-                M_b[m_top] = t_top
-                M_e[m_top] = t_top + n
-                m_top += 1
-                t_top += n
+        # class of {a}: the b > a co-occurring with a in min_count transactions, their
+        # tid-lists t(a) ∩ t(b) read off the horizontal layout
+        T, m_top = _root_class(a, tid_ptr, tids, tx_ptr, tx_items, min_count, co_count,
+                               member_of, touched, T, M_item, M_sup, M_b, M_e)
+        if m_top > len(M_item):  # grown inside: reallocate and redo (rare, amortised)
+            M_item, M_sup, M_b, M_e = _grow_members(M_item, M_sup, M_b, M_e, m_top)
+            T, m_top = _root_class(a, tid_ptr, tids, tx_ptr, tx_items, min_count, co_count,
+                                   member_of, touched, T, M_item, M_sup, M_b, M_e)
+        t_top = M_e[m_top - 1] if m_top > 0 else 0
         if m_top == 0:
             continue
-        d = 0
+        F_diff[0] = 1 if _diffsets_pay(M_b, M_e, 0, m_top, n_a) else 0
+        if F_diff[0] != 0:
+            T, t_top = _to_diffsets(tids, tid_ptr[a], tid_ptr[a + 1], T, M_b, M_e, 0, m_top,
+                                    t_top)
         F_mb[0] = 0
         F_me[0] = m_top
         F_cur[0] = 0
@@ -586,8 +695,9 @@ def eclat(tid_ptr, tids, roots, n_ranks, min_count, max_len, max_itemsets, max_b
             F_cur[top] = m + 1
             depth = top + 1  # prefix length of this class
             prefix[depth] = M_item[m]
+            s_m = M_sup[m]
             out_ptr, out_items, out_count = _emit(out_ptr, out_items, out_count, n_out, prefix,
-                                                  depth + 1, extra, 0, M_e[m] - M_b[m])
+                                                  depth + 1, extra, 0, s_m)
             n_out += 1
             if n_out > max_itemsets:
                 status = PATTERN_BUDGET
@@ -599,32 +709,46 @@ def eclat(tid_ptr, tids, roots, n_ranks, min_count, max_len, max_itemsets, max_b
                 continue
             mb = m_top
             tb = t_top
+            child_diff = F_diff[top] != 0
             for m2 in range(m + 1, F_me[top]):
-                T = grow_i32(T, t_top + (M_e[m] - M_b[m]))
-                n = _intersect(T, M_b[m], M_e[m], T, M_b[m2], M_e[m2], T, t_top, min_count)
+                if child_diff:  # d(PXY) = d(PY) minus d(PX), at most s_m - min_count long
+                    T = grow_i32(T, t_top + min(M_e[m2] - M_b[m2], s_m - min_count))
+                    n = _difference(T, M_b[m2], M_e[m2], T, M_b[m], M_e[m], T, t_top,
+                                    s_m - min_count)
+                    sup = s_m - n
+                else:
+                    T = grow_i32(T, t_top + (M_e[m] - M_b[m]))
+                    n = _intersect(T, M_b[m], M_e[m], T, M_b[m2], M_e[m2], T, t_top,
+                                   min_count)
+                    sup = n
                 if n >= 0:
-                    M_item = grow_i32(M_item, m_top + 1)
-                    M_b = grow_i64(M_b, m_top + 1)
-                    M_e = grow_i64(M_e, m_top + 1)
+                    M_item, M_sup, M_b, M_e = _grow_members(M_item, M_sup, M_b, M_e,
+                                                            m_top + 1)
                     M_item[m_top] = M_item[m2]
+                    M_sup[m_top] = sup
                     M_b[m_top] = t_top
                     M_e[m_top] = t_top + n
                     m_top += 1
                     t_top += n
             if m_top > mb:
+                if not child_diff and _diffsets_pay(M_b, M_e, mb, m_top, s_m):
+                    T, t_top = _to_diffsets(T, M_b[m], M_e[m], T, M_b, M_e, mb, m_top, t_top)
+                    child_diff = True
                 if d == len(F_mb):
                     F_mb = grow_i64(F_mb, d + 1)
                     F_me = grow_i64(F_me, d + 1)
                     F_cur = grow_i64(F_cur, d + 1)
                     F_ttop = grow_i64(F_ttop, d + 1)
+                    F_diff = grow_i8(F_diff, d + 1)
                 if depth + 1 >= len(prefix):
                     prefix = grow_i32(prefix, depth + 2)
                 F_mb[d] = mb
                 F_me[d] = m_top
                 F_cur[d] = mb
                 F_ttop[d] = tb
+                F_diff[d] = 1 if child_diff else 0
                 d += 1
-                used = len(T) * 4 + len(M_item) * 20 + len(out_items) * 4 + len(out_ptr) * 16
+                used = len(T) * 4 + len(M_item) * 28 + len(out_items) * 4 + len(out_ptr) * 16
                 if used > max_bytes:
                     status = MEMORY_BUDGET
                     break
@@ -632,6 +756,13 @@ def eclat(tid_ptr, tids, roots, n_ranks, min_count, max_len, max_itemsets, max_b
             break
     return (status, out_ptr[:n_out + 1].copy(), out_items[:out_ptr[n_out]].copy(),
             out_count[:n_out].copy())
+
+
+@kernel
+def _grow_members(M_item, M_sup, M_b, M_e, need):
+    """The member arrays, each grown to hold at least ``need`` entries."""
+    return (grow_i32(M_item, need), grow_i64(M_sup, need), grow_i64(M_b, need),
+            grow_i64(M_e, need))
 
 
 # --- Apriori -----------------------------------------------------------------------------------

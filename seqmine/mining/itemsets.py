@@ -21,7 +21,6 @@ import pyarrow as pa
 
 from seqmine._kernels import _jit
 from seqmine._kernels import itemsets as kitemsets
-from seqmine._kernels import patterns as kpatterns
 from seqmine.data.codebook import Codebook
 from seqmine.data.database import SequenceDatabase
 from seqmine.errors import (
@@ -55,6 +54,38 @@ FORMAT_VERSION = 1
 _INT_MAX = np.iinfo(np.int64).max // 4
 
 
+def canonical_itemset_order(count: np.ndarray, item_ptr: np.ndarray,
+                            items: np.ndarray) -> np.ndarray:
+    """Permutation into the canonical order (count desc, length, items lexicographically;
+    the order PatternSet uses). Vectorised: per length, the item columns are packed
+    several to a uint64 word and lexsorted (a few passes instead of one per item), then
+    one lexsort of (count, length, lexicographic rank) -- far cheaper than a comparison
+    sort over variable-length rows when there are millions of itemsets."""
+    lengths = np.diff(item_ptr)
+    lex_rank = np.empty(len(lengths), np.int64)
+    bits = max(1, int(items.max()).bit_length()) if len(items) else 1
+    per_word = 64 // bits
+    for length in np.unique(lengths):
+        rows = np.flatnonzero(lengths == length)
+        columns = items[item_ptr[rows][:, None] + np.arange(length)].astype(np.uint64)
+        words = []
+        for first in range(0, length, per_word):  # first item in the most significant bits
+            word = np.zeros(len(rows), np.uint64)
+            for col in range(first, min(first + per_word, length)):
+                word = (word << np.uint64(bits)) | columns[:, col]
+            words.append(word)
+        order = np.lexsort(words[::-1]) if len(words) > 1 else \
+            np.argsort(words[0], kind="stable") if words else np.arange(len(rows))
+        lex_rank[rows[order]] = np.arange(len(rows))
+    deficit = int(count.max()) - np.asarray(count, np.int64) if len(count) else count
+    rank_bits = max(1, len(lengths).bit_length())
+    length_bits = max(1, int(lengths.max(initial=0)).bit_length())
+    if int(deficit.max(initial=0)).bit_length() + length_bits + rank_bits <= 63:  # one key
+        key = (deficit << (length_bits + rank_bits)) | (lengths << rank_bits) | lex_rank
+        return np.argsort(key, kind="stable")
+    return np.lexsort((lex_rank, lengths, deficit))
+
+
 class ItemsetTable:
     """Frequent itemsets with their counts, canonically ordered (count desc, length, items).
 
@@ -74,9 +105,7 @@ class ItemsetTable:
         self.min_count = int(min_count)
         self.options = dict(options or {})
         if sort and len(self.count) > 1:
-            order = kpatterns.canonical_order(self.count, np.arange(len(self.count) + 1),
-                                              self.item_ptr, self.items)
-            self._take_inplace(order)
+            self._take_inplace(canonical_itemset_order(self.count, self.item_ptr, self.items))
 
     def _take_inplace(self, idx: np.ndarray) -> None:
         self.items = self.items[take_ranges(self.item_ptr, idx)]
@@ -381,8 +410,8 @@ def itemsets(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "fpg
 
             def run_one(roots: np.ndarray, cancel: np.ndarray) -> tuple[Any, ...]:
                 result: tuple[Any, ...] = kitemsets.eclat(
-                    tid_ptr, tids, roots, n_ranks, min_count, length_cap, max_items,
-                    max_bytes, cancel)
+                    tid_ptr, tids, r_ptr, r_items, roots, n_ranks, min_count, length_cap,
+                    max_items, max_bytes, cancel)
                 return result
 
         results, interrupted, over_memory = _run_roots(run_one, n_ranks, n_workers,

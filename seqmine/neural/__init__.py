@@ -4,8 +4,11 @@
 with ``score``, ``recommend`` and ``save``; :func:`load` reads a saved one back.
 ``train(..., features=rules_or_patterns, feature_mode="logit" | "embedding" | "both")`` joins
 mined rules and patterns to the ranker (:mod:`seqmine.neural.features`).
+``train_distributed(nproc, split, ...)`` runs the same training on ``nproc`` processes
+(torch.distributed: gloo on CPU, NCCL with one GPU per process).
 """
 
+from seqmine.neural.distributed import train_distributed
 from seqmine.neural.features import MinedFeatures, PatternFeatures, build_features
 from seqmine.neural.models import AttentionRanker, Ranker, RecurrentRanker, build_model
 from seqmine.neural.predict import NeuralRecommender, load
@@ -22,4 +25,5 @@ __all__ = [
     "build_model",
     "load",
     "train",
+    "train_distributed",
 ]

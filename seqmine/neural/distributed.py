@@ -25,13 +25,16 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
 from seqmine.errors import InputError, SeqmineError
+
+if TYPE_CHECKING:
+    from seqmine.neural.predict import NeuralRecommender
 
 __all__ = ["average_gradients", "check_in_sync", "is_main", "launch", "pad_order", "shard",
            "sum_over_ranks", "train_distributed"]
@@ -154,7 +157,8 @@ def _rank_main(rank: int, nproc: int, tmp: str, cuda: bool, fn: Callable[..., No
         dist.destroy_process_group()
 
 
-def train_distributed(nproc: int, data: Any, model: str = "sasrec", **options: Any) -> Any:
+def train_distributed(nproc: int, data: Any, model: str = "sasrec",
+                      **options: Any) -> NeuralRecommender:
     """``seqmine.neural.train(data, model, **options)`` on ``nproc`` processes; returns rank
     0's trained :class:`~seqmine.neural.NeuralRecommender` (the same weights on every rank).
 
