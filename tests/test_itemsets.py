@@ -8,6 +8,7 @@ import math
 import warnings
 from itertools import combinations
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seqmine import BudgetExceededError, InputError, SequenceDatabase
+from seqmine.mining import itemsets as itemsets_module
 from seqmine.mining.itemsets import (
     ITEMSET_ALGORITHMS,
     RULE_COLUMNS,
@@ -35,14 +37,19 @@ def transactions_of(seqs, per_event: bool):
 
 
 # --- contract ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("algorithm", ITEMSET_ALGORITHMS)
+@pytest.mark.parametrize("algorithm", [*ITEMSET_ALGORITHMS, "eclat-lists"])
 @given(seqs=strategies.databases(max_sequences=10, max_events=5, max_items=7),
        min_count=strategies.minsups(), max_len=st.none() | st.integers(1, 3),
        per_event=st.booleans())
 def test_matches_brute_force(algorithm, seqs, min_count, max_len, per_event):
+    """"eclat-lists": Eclat with its bitset path off, so its tid-list / diffset path is
+    checked on the same small databases."""
     db = strategies.to_db(seqs)
-    got = itemsets(db, min_count, algorithm=algorithm, max_len=max_len,
-                   transactions="event" if per_event else "sequence")
+    with mock.patch.object(itemsets_module, "_ECLAT_BITSET_MAX",
+                           0 if algorithm == "eclat-lists" else
+                           itemsets_module._ECLAT_BITSET_MAX):
+        got = itemsets(db, min_count, algorithm=algorithm.split("-")[0], max_len=max_len,
+                       transactions="event" if per_event else "sequence")
     want = bf.frequent_itemsets(transactions_of(seqs, per_event), min_count, max_len)
     assert got.as_dict() == want
     assert got.n_transactions == len(transactions_of(seqs, per_event))
@@ -112,19 +119,22 @@ def test_canonical_order_equals_the_pattern_comparator(rows, counts):
     assert np.array_equal(got, want)
 
 
-def test_eclat_dense_and_wide_classes():
-    """Dense data (diffsets after the first level) and a first-level class wider than the
-    kernel's initial member buffers: Eclat equals FP-growth and the closed-form count."""
+@pytest.mark.parametrize("bitset_max", [0, 4096])
+def test_eclat_dense_and_wide_classes(bitset_max):
+    """Dense data (diffsets after the first level, or bitsets) and a first-level class wider
+    than the kernel's initial member buffers: Eclat equals FP-growth and the closed-form
+    count, on either path."""
     rng = np.random.default_rng(5)
     block = list(range(12))                      # in every one of 30 transactions
     seqs = [[tuple(block + rng.choice(np.arange(12, 40), 3, replace=False).tolist())]
             for _ in range(30)]
     seqs += [[tuple(range(100, 400))], [tuple(range(100, 400))]]  # 300 items, 2 rows
     db = SequenceDatabase.from_sequences(seqs)
-    dense = itemsets(db, 30, algorithm="eclat")
+    with mock.patch.object(itemsets_module, "_ECLAT_BITSET_MAX", bitset_max):
+        dense = itemsets(db, 30, algorithm="eclat")
+        wide = itemsets(db, 2, algorithm="eclat", max_len=2)
     assert len(dense) == 2 ** 12 - 1
     assert dense == itemsets(db, 30, algorithm="fpgrowth")
-    wide = itemsets(db, 2, algorithm="eclat", max_len=2)
     assert wide == itemsets(db, 2, algorithm="fpgrowth", max_len=2)
     assert sum(1 for s, _ in wide if min(s) >= 100) == 300 + 300 * 299 // 2
 

@@ -9,7 +9,14 @@ itemset, ``out_count``); the driver maps ranks back to codes and sorts canonical
 
 import numpy as np
 
-from seqmine._kernels._jit import INTERRUPTED, MEMORY_BUDGET, OK, PATTERN_BUDGET, kernel
+from seqmine._kernels._jit import (
+    INTERRUPTED,
+    MEMORY_BUDGET,
+    OK,
+    PATTERN_BUDGET,
+    inline_kernel,
+    kernel,
+)
 from seqmine._kernels.buffers import grow_i8, grow_i32, grow_i64
 
 # hashing by multiplication modulo the prime 2**31 - 1: no int64 overflow, so the kernels
@@ -146,7 +153,7 @@ def _intersect_count(a, a0, a1, b, b0, b1, min_count):
 
 
 # --- output buffer -----------------------------------------------------------------------------
-@kernel
+@inline_kernel
 def _emit(out_ptr, out_items, out_count, n_out, prefix, depth, extra, n_extra, count):
     """Append itemset prefix[:depth] + extra[:n_extra]; returns the (possibly grown) buffers."""
     out_ptr = grow_i64(out_ptr, n_out + 2)
@@ -622,13 +629,225 @@ def _root_class(a, tid_ptr, tids, tx_ptr, tx_items, min_count, co_count, member_
 
 
 @kernel
+def _emit_with_perfect(out_ptr, out_items, out_count, n_out, prefix, depth, perfect,
+                       n_perfect, limit, count, chosen, next_index, max_itemsets, cancel):
+    """Emit prefix[:depth] joined with every subset of perfect[:n_perfect] of at most
+    ``limit`` items, all with ``count``: a perfect extension (an item in every transaction
+    of the prefix) adds to an itemset without changing its support, so the subtree is
+    mined once without it and written out twice. ``chosen`` and ``next_index`` are scratch
+    of at least n_perfect + 1 entries. Returns the buffers, n_out and a status."""
+    out_ptr, out_items, out_count = _emit(out_ptr, out_items, out_count, n_out, prefix,
+                                          depth, chosen, 0, count)
+    n_out += 1
+    if n_out > max_itemsets:
+        return out_ptr, out_items, out_count, n_out, PATTERN_BUDGET
+    if n_perfect == 0 or limit <= 0:
+        return out_ptr, out_items, out_count, n_out, OK
+    # subsets in lexicographic depth-first order: next_index[level] is the next perfect
+    # item to try at that level
+    next_index[0] = 0
+    level = 0
+    while level >= 0:
+        if level < limit and next_index[level] < n_perfect:
+            i = next_index[level]
+            next_index[level] = i + 1
+            chosen[level] = perfect[i]
+            out_ptr, out_items, out_count = _emit(out_ptr, out_items, out_count, n_out,
+                                                  prefix, depth, chosen, level + 1, count)
+            n_out += 1
+            if n_out > max_itemsets:
+                return out_ptr, out_items, out_count, n_out, PATTERN_BUDGET
+            if (n_out & 4095) == 0 and cancel[0] != 0:
+                return out_ptr, out_items, out_count, n_out, INTERRUPTED
+            level += 1
+            next_index[level] = i + 1
+        else:
+            level -= 1
+    return out_ptr, out_items, out_count, n_out, OK
+
+
+@kernel
+def _split_perfect(M_item, M_sup, M_b, M_e, mb, me, parent_support, perfect, n_perfect):
+    """Move the class members with the parent's support (perfect extensions) from
+    mb..me-1 to ``perfect``, keeping the others' order; returns (perfect, n_perfect, new me)."""
+    kept = mb
+    for i in range(mb, me):
+        if M_sup[i] == parent_support:
+            perfect = grow_i32(perfect, n_perfect + 1)
+            perfect[n_perfect] = M_item[i]
+            n_perfect += 1
+        else:
+            M_item[kept] = M_item[i]
+            M_sup[kept] = M_sup[i]
+            M_b[kept] = M_b[i]
+            M_e[kept] = M_e[i]
+            kept += 1
+    return perfect, n_perfect, kept
+
+
+# --- Eclat over per-root bitsets ------------------------------------------------------------------
+_M1 = np.uint64(0x5555555555555555)
+_M2 = np.uint64(0x3333333333333333)
+_M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
+_H01 = np.uint64(0x0101010101010101)
+_ONE = np.uint64(1)
+_S1 = np.uint64(1)
+_S2 = np.uint64(2)
+_S4 = np.uint64(4)
+_S56 = np.uint64(56)
+#: a first-level class goes to bitsets when its root is in at most this many transactions
+#: (64 words per member) and its members average at least one transaction per word
+BITSET_MAX_TRANSACTIONS = 4096
+
+
+@inline_kernel
+def _popcount(x):
+    """Set bits of a uint64 (the SWAR idiom, which LLVM turns into one popcnt)."""
+    x = x - ((x >> _S1) & _M1)
+    x = (x & _M2) + ((x >> _S2) & _M2)
+    x = (x + (x >> _S4)) & _M4
+    return (x * _H01) >> _S56
+
+
+@kernel
+def _bitsets_pay(n_a, M_b, M_e, m_count, bitset_max):
+    """Bitsets over t(a) for the class of {a}: at most ``bitset_max`` transactions, and no
+    sparser than the lists."""
+    words = (n_a + 63) // 64
+    if n_a > bitset_max:
+        return False
+    total = 0
+    for i in range(m_count):
+        total += M_e[i] - M_b[i]
+    return total >= m_count * words
+
+
+@kernel
+def _eclat_bits(a, tid_ptr, tids, pos_of_tid, M_item, M_sup, M_b, M_e, T, m_count,
+                min_count, max_len, max_itemsets, max_bytes, cancel, prefix, perfect,
+                n_perfect, chosen, next_index, out_ptr, out_items, out_count, n_out):
+    """Eclat below {a} with every tid-list a bitset over a's transactions (W words): a join
+    is W ANDs and popcounts. The class members come as tid-lists (T[M_b[i]:M_e[i]]);
+    perfect extensions as in :func:`eclat`. Returns (status, out_ptr, out_items, out_count,
+    n_out, prefix, perfect, chosen, next_index)."""
+    n_a = tid_ptr[a + 1] - tid_ptr[a]
+    W = (n_a + 63) // 64
+    for q in range(tid_ptr[a], tid_ptr[a + 1]):
+        pos_of_tid[tids[q]] = q - tid_ptr[a]
+    cap = max(64, 2 * m_count)
+    bits = np.zeros(cap * W, np.uint64)
+    C_item = np.empty(cap, np.int32)
+    C_sup = np.empty(cap, np.int64)
+    for i in range(m_count):
+        C_item[i] = M_item[i]
+        C_sup[i] = M_sup[i]
+        for p in range(M_b[i], M_e[i]):
+            x = pos_of_tid[T[p]]
+            bits[i * W + x // 64] |= _ONE << np.uint64(x % 64)
+    F_mb = np.empty(64, np.int64)
+    F_me = np.empty(64, np.int64)
+    F_cur = np.empty(64, np.int64)
+    F_pbase = np.empty(64, np.int64)
+    F_mb[0] = 0
+    F_me[0] = m_count
+    F_cur[0] = 0
+    F_pbase[0] = n_perfect
+    top = m_count
+    status = OK
+    d = 1
+    while d > 0:
+        f = d - 1
+        if F_cur[f] == F_me[f]:
+            top = F_mb[f]
+            n_perfect = F_pbase[f]
+            d -= 1
+            continue
+        m = F_cur[f]
+        F_cur[f] = m + 1
+        depth = f + 1  # prefix length of this class
+        prefix[depth] = C_item[m]
+        s_m = C_sup[m]
+        mb = top
+        p_base = n_perfect
+        if depth + 1 < max_len and m + 1 < F_me[f]:
+            need = top + F_me[f] - m - 1
+            if need > len(C_item):
+                new_cap = max(need, 2 * len(C_item))
+                grown = np.zeros(new_cap * W, np.uint64)
+                grown[:top * W] = bits[:top * W]
+                bits = grown
+                C_item = grow_i32(C_item, new_cap)
+                C_sup = grow_i64(C_sup, new_cap)
+            any_perfect = False
+            for m2 in range(m + 1, F_me[f]):
+                c = 0
+                for w in range(W):
+                    v = bits[m * W + w] & bits[m2 * W + w]
+                    bits[top * W + w] = v
+                    c += _popcount(v)
+                if c >= min_count:
+                    C_item[top] = C_item[m2]
+                    C_sup[top] = c
+                    top += 1
+                    any_perfect |= c == s_m
+            if any_perfect:  # perfect extensions leave the class, their bits with them
+                kept = mb
+                for i in range(mb, top):
+                    if C_sup[i] == s_m:
+                        perfect = grow_i32(perfect, n_perfect + 1)
+                        perfect[n_perfect] = C_item[i]
+                        n_perfect += 1
+                    else:
+                        if kept != i:
+                            C_item[kept] = C_item[i]
+                            C_sup[kept] = C_sup[i]
+                            for w in range(W):
+                                bits[kept * W + w] = bits[i * W + w]
+                        kept += 1
+                top = kept
+        chosen = grow_i32(chosen, n_perfect + 1)
+        next_index = grow_i64(next_index, n_perfect + 1)
+        out_ptr, out_items, out_count, n_out, status = _emit_with_perfect(
+            out_ptr, out_items, out_count, n_out, prefix, depth + 1, perfect, n_perfect,
+            max_len - depth - 1, s_m, chosen, next_index, max_itemsets, cancel)
+        if status != OK:
+            break
+        if (n_out & 4095) == 0 and cancel[0] != 0:
+            status = INTERRUPTED
+            break
+        if top == mb:  # no class below
+            n_perfect = p_base
+            continue
+        if d == len(F_mb):
+            F_mb = grow_i64(F_mb, d + 1)
+            F_me = grow_i64(F_me, d + 1)
+            F_cur = grow_i64(F_cur, d + 1)
+            F_pbase = grow_i64(F_pbase, d + 1)
+        if depth + 1 >= len(prefix):
+            prefix = grow_i32(prefix, depth + 2)
+        F_mb[d] = mb
+        F_me[d] = top
+        F_cur[d] = mb
+        F_pbase[d] = p_base
+        d += 1
+        if len(bits) * 8 + len(C_item) * 12 + len(out_items) * 4 + len(out_ptr) * 16 > max_bytes:
+            status = MEMORY_BUDGET
+            break
+    return (status, out_ptr, out_items, out_count, n_out, prefix, perfect, chosen,
+            next_index)
+
+
+@kernel
 def eclat(tid_ptr, tids, tx_ptr, tx_items, roots, n_ranks, min_count, max_len, max_itemsets,
-          max_bytes, cancel):
+          max_bytes, cancel, bitset_max):
     """Frequent itemsets whose first item (lowest rank) is in ``roots`` (Zaki 2000):
     depth-first over equivalence classes with early-abort joins. A class stores its
     members' tid-lists, or their diffsets against the class prefix once those are the
-    shorter (dEclat, Zaki & Gouda 2003: support(PXY) = support(PX) - |d(PY) minus d(PX)|),
-    which is what keeps dense data fast. Returns (status, out_ptr, out_items, out_count)."""
+    shorter (dEclat, Zaki & Gouda 2003: support(PXY) = support(PX) - |d(PY) minus d(PX)|);
+    perfect extensions (support(PXY) = support(PX)) leave the class and are added to every
+    itemset of the subtree at output (Borgelt 2003). A first-level class whose root is in
+    at most ``bitset_max`` transactions, densely enough, is mined over bitsets instead
+    (:func:`_eclat_bits`). Returns (status, out_ptr, out_items, out_count)."""
     out_ptr = np.zeros(1024, np.int64)
     out_items = np.empty(4096, np.int32)
     out_count = np.empty(1024, np.int64)
@@ -639,42 +858,63 @@ def eclat(tid_ptr, tids, tx_ptr, tx_items, roots, n_ranks, min_count, max_len, m
     M_b = np.empty(256, np.int64)
     M_e = np.empty(256, np.int64)
     T = np.empty(4096, np.int32)
-    # open classes: member range, next member, T top at entry, members hold diffsets
+    # open classes: member range, next member, T top at entry, members hold diffsets,
+    # perfect-extension stack height before the class prefix's own perfect extensions
     F_mb = np.empty(64, np.int64)
     F_me = np.empty(64, np.int64)
     F_cur = np.empty(64, np.int64)
     F_ttop = np.empty(64, np.int64)
     F_diff = np.zeros(64, np.int8)
+    F_pbase = np.empty(64, np.int64)
     prefix = np.empty(64, np.int32)
-    extra = np.empty(1, np.int32)
+    perfect = np.empty(64, np.int32)
+    chosen = np.empty(64, np.int32)
+    next_index = np.empty(64, np.int64)
     co_count = np.zeros(n_ranks, np.int64)
     member_of = np.empty(n_ranks, np.int64)
     touched = np.empty(n_ranks, np.int32)
+    pos_of_tid = np.empty(len(tx_ptr) - 1, np.int64)
     status = OK
     for a in roots:
         n_a = tid_ptr[a + 1] - tid_ptr[a]
         if n_a < min_count:
             continue
         prefix[0] = a
-        out_ptr, out_items, out_count = _emit(out_ptr, out_items, out_count, n_out, prefix,
-                                              1, extra, 0, n_a)
-        n_out += 1
-        if n_out > max_itemsets:
-            status = PATTERN_BUDGET
-            break
-        if max_len <= 1:
-            continue
-        # class of {a}: the b > a co-occurring with a in min_count transactions, their
-        # tid-lists t(a) ∩ t(b) read off the horizontal layout
-        T, m_top = _root_class(a, tid_ptr, tids, tx_ptr, tx_items, min_count, co_count,
-                               member_of, touched, T, M_item, M_sup, M_b, M_e)
-        if m_top > len(M_item):  # grown inside: reallocate and redo (rare, amortised)
-            M_item, M_sup, M_b, M_e = _grow_members(M_item, M_sup, M_b, M_e, m_top)
+        m_top = 0
+        n_perfect = 0
+        if max_len > 1:
+            # class of {a}: the b > a co-occurring with a in min_count transactions, their
+            # tid-lists t(a) ∩ t(b) read off the horizontal layout
             T, m_top = _root_class(a, tid_ptr, tids, tx_ptr, tx_items, min_count, co_count,
                                    member_of, touched, T, M_item, M_sup, M_b, M_e)
-        t_top = M_e[m_top - 1] if m_top > 0 else 0
+            if m_top > len(M_item):  # grown inside: reallocate and redo (rare, amortised)
+                M_item, M_sup, M_b, M_e = _grow_members(M_item, M_sup, M_b, M_e, m_top)
+                T, m_top = _root_class(a, tid_ptr, tids, tx_ptr, tx_items, min_count,
+                                       co_count, member_of, touched, T, M_item, M_sup, M_b,
+                                       M_e)
+            perfect, n_perfect, m_top = _split_perfect(M_item, M_sup, M_b, M_e, 0, m_top, n_a,
+                                                       perfect, 0)
+        chosen = grow_i32(chosen, n_perfect + 1)
+        next_index = grow_i64(next_index, n_perfect + 1)
+        out_ptr, out_items, out_count, n_out, status = _emit_with_perfect(
+            out_ptr, out_items, out_count, n_out, prefix, 1, perfect, n_perfect,
+            max_len - 1, n_a, chosen, next_index, max_itemsets, cancel)
+        if status != OK:
+            break
         if m_top == 0:
             continue
+        if _bitsets_pay(n_a, M_b, M_e, m_top, bitset_max):
+            (status, out_ptr, out_items, out_count, n_out, prefix, perfect, chosen,
+             next_index) = _eclat_bits(a, tid_ptr, tids, pos_of_tid, M_item, M_sup, M_b, M_e,
+                                       T, m_top, min_count, max_len, max_itemsets, max_bytes,
+                                       cancel, prefix, perfect, n_perfect, chosen,
+                                       next_index, out_ptr, out_items, out_count, n_out)
+            if status != OK:
+                break
+            continue
+        t_top = M_e[m_top - 1]
+        for i in range(m_top):
+            t_top = max(t_top, M_e[i])
         F_diff[0] = 1 if _diffsets_pay(M_b, M_e, 0, m_top, n_a) else 0
         if F_diff[0] != 0:
             T, t_top = _to_diffsets(tids, tid_ptr[a], tid_ptr[a + 1], T, M_b, M_e, 0, m_top,
@@ -683,12 +923,14 @@ def eclat(tid_ptr, tids, tx_ptr, tx_items, roots, n_ranks, min_count, max_len, m
         F_me[0] = m_top
         F_cur[0] = 0
         F_ttop[0] = 0
+        F_pbase[0] = 0
         d = 1
         while d > 0:
             top = d - 1
             if F_cur[top] == F_me[top]:
                 m_top = F_mb[top]
                 t_top = F_ttop[top]
+                n_perfect = F_pbase[top]
                 d -= 1
                 continue
             m = F_cur[top]
@@ -696,62 +938,86 @@ def eclat(tid_ptr, tids, tx_ptr, tx_items, roots, n_ranks, min_count, max_len, m
             depth = top + 1  # prefix length of this class
             prefix[depth] = M_item[m]
             s_m = M_sup[m]
-            out_ptr, out_items, out_count = _emit(out_ptr, out_items, out_count, n_out, prefix,
-                                                  depth + 1, extra, 0, s_m)
-            n_out += 1
-            if n_out > max_itemsets:
-                status = PATTERN_BUDGET
-                break
+            mb = m_top
+            tb = t_top
+            p_base = n_perfect
+            child_diff = F_diff[top] != 0
+            if depth + 1 < max_len and m + 1 < F_me[top]:
+                # room for every join of this member at once: no growth checks per join
+                room = 0
+                for m2 in range(m + 1, F_me[top]):
+                    room += min(M_e[m2] - M_b[m2], s_m - min_count) if child_diff \
+                        else M_e[m] - M_b[m]
+                T = grow_i32(T, t_top + room)
+                M_item, M_sup, M_b, M_e = _grow_members(M_item, M_sup, M_b, M_e,
+                                                        m_top + F_me[top] - m - 1)
+                any_perfect = False
+                for m2 in range(m + 1, F_me[top]):
+                    if child_diff:  # d(PXY) = d(PY) minus d(PX), at most s_m - min_count
+                        n = _difference(T, M_b[m2], M_e[m2], T, M_b[m], M_e[m], T, t_top,
+                                        s_m - min_count)
+                        sup = s_m - n
+                    else:
+                        n = _intersect(T, M_b[m], M_e[m], T, M_b[m2], M_e[m2], T, t_top,
+                                       min_count)
+                        sup = n
+                    if n >= 0:
+                        M_item[m_top] = M_item[m2]
+                        M_sup[m_top] = sup
+                        M_b[m_top] = t_top
+                        M_e[m_top] = t_top + n
+                        m_top += 1
+                        t_top += n
+                        any_perfect |= sup == s_m
+                if any_perfect:
+                    perfect, n_perfect, m_top = _split_perfect(M_item, M_sup, M_b, M_e, mb,
+                                                               m_top, s_m, perfect, n_perfect)
+            if n_perfect == 0:
+                out_ptr, out_items, out_count = _emit(out_ptr, out_items, out_count, n_out,
+                                                      prefix, depth + 1, chosen, 0, s_m)
+                n_out += 1
+                if n_out > max_itemsets:
+                    status = PATTERN_BUDGET
+                    break
+            else:
+                chosen = grow_i32(chosen, n_perfect + 1)
+                next_index = grow_i64(next_index, n_perfect + 1)
+                out_ptr, out_items, out_count, n_out, status = _emit_with_perfect(
+                    out_ptr, out_items, out_count, n_out, prefix, depth + 1, perfect,
+                    n_perfect, max_len - depth - 1, s_m, chosen, next_index, max_itemsets,
+                    cancel)
+                if status != OK:
+                    break
             if (n_out & 4095) == 0 and cancel[0] != 0:
                 status = INTERRUPTED
                 break
-            if depth + 1 >= max_len or m + 1 == F_me[top]:
+            if m_top == mb:  # no class below: drop its perfect extensions and T space
+                n_perfect = p_base
+                t_top = tb
                 continue
-            mb = m_top
-            tb = t_top
-            child_diff = F_diff[top] != 0
-            for m2 in range(m + 1, F_me[top]):
-                if child_diff:  # d(PXY) = d(PY) minus d(PX), at most s_m - min_count long
-                    T = grow_i32(T, t_top + min(M_e[m2] - M_b[m2], s_m - min_count))
-                    n = _difference(T, M_b[m2], M_e[m2], T, M_b[m], M_e[m], T, t_top,
-                                    s_m - min_count)
-                    sup = s_m - n
-                else:
-                    T = grow_i32(T, t_top + (M_e[m] - M_b[m]))
-                    n = _intersect(T, M_b[m], M_e[m], T, M_b[m2], M_e[m2], T, t_top,
-                                   min_count)
-                    sup = n
-                if n >= 0:
-                    M_item, M_sup, M_b, M_e = _grow_members(M_item, M_sup, M_b, M_e,
-                                                            m_top + 1)
-                    M_item[m_top] = M_item[m2]
-                    M_sup[m_top] = sup
-                    M_b[m_top] = t_top
-                    M_e[m_top] = t_top + n
-                    m_top += 1
-                    t_top += n
-            if m_top > mb:
-                if not child_diff and _diffsets_pay(M_b, M_e, mb, m_top, s_m):
-                    T, t_top = _to_diffsets(T, M_b[m], M_e[m], T, M_b, M_e, mb, m_top, t_top)
-                    child_diff = True
-                if d == len(F_mb):
-                    F_mb = grow_i64(F_mb, d + 1)
-                    F_me = grow_i64(F_me, d + 1)
-                    F_cur = grow_i64(F_cur, d + 1)
-                    F_ttop = grow_i64(F_ttop, d + 1)
-                    F_diff = grow_i8(F_diff, d + 1)
-                if depth + 1 >= len(prefix):
-                    prefix = grow_i32(prefix, depth + 2)
-                F_mb[d] = mb
-                F_me[d] = m_top
-                F_cur[d] = mb
-                F_ttop[d] = tb
-                F_diff[d] = 1 if child_diff else 0
-                d += 1
-                used = len(T) * 4 + len(M_item) * 28 + len(out_items) * 4 + len(out_ptr) * 16
-                if used > max_bytes:
-                    status = MEMORY_BUDGET
-                    break
+            if not child_diff and _diffsets_pay(M_b, M_e, mb, m_top, s_m):
+                T, t_top = _to_diffsets(T, M_b[m], M_e[m], T, M_b, M_e, mb, m_top, t_top)
+                child_diff = True
+            if d == len(F_mb):
+                F_mb = grow_i64(F_mb, d + 1)
+                F_me = grow_i64(F_me, d + 1)
+                F_cur = grow_i64(F_cur, d + 1)
+                F_ttop = grow_i64(F_ttop, d + 1)
+                F_diff = grow_i8(F_diff, d + 1)
+                F_pbase = grow_i64(F_pbase, d + 1)
+            if depth + 1 >= len(prefix):
+                prefix = grow_i32(prefix, depth + 2)
+            F_mb[d] = mb
+            F_me[d] = m_top
+            F_cur[d] = mb
+            F_ttop[d] = tb
+            F_diff[d] = 1 if child_diff else 0
+            F_pbase[d] = p_base
+            d += 1
+            used = len(T) * 4 + len(M_item) * 28 + len(out_items) * 4 + len(out_ptr) * 16
+            if used > max_bytes:
+                status = MEMORY_BUDGET
+                break
         if status != OK:
             break
     return (status, out_ptr[:n_out + 1].copy(), out_items[:out_ptr[n_out]].copy(),

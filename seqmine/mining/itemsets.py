@@ -54,6 +54,11 @@ FORMAT_VERSION = 1
 _INT_MAX = np.iinfo(np.int64).max // 4
 
 
+#: Eclat mines a first-level class over bitsets when its root item is in at most this many
+#: transactions (tests set 0 to check the tid-list / diffset path on the same data)
+_ECLAT_BITSET_MAX = kitemsets.BITSET_MAX_TRANSACTIONS
+
+
 def canonical_itemset_order(count: np.ndarray, item_ptr: np.ndarray,
                             items: np.ndarray) -> np.ndarray:
     """Permutation into the canonical order (count desc, length, items lexicographically;
@@ -411,7 +416,7 @@ def itemsets(db: SequenceDatabase, minsup: int | float, *, algorithm: str = "fpg
             def run_one(roots: np.ndarray, cancel: np.ndarray) -> tuple[Any, ...]:
                 result: tuple[Any, ...] = kitemsets.eclat(
                     tid_ptr, tids, r_ptr, r_items, roots, n_ranks, min_count, length_cap,
-                    max_items, max_bytes, cancel)
+                    max_items, max_bytes, cancel, _ECLAT_BITSET_MAX)
                 return result
 
         results, interrupted, over_memory = _run_roots(run_one, n_ranks, n_workers,
