@@ -666,6 +666,26 @@ def _emit_with_perfect(out_ptr, out_items, out_count, n_out, prefix, depth, perf
     return out_ptr, out_items, out_count, n_out, OK
 
 
+@inline_kernel
+def _emit_node(out_ptr, out_items, out_count, n_out, prefix, depth, perfect, n_perfect, limit,
+               count, chosen, next_index, max_itemsets, cancel):
+    """Emit a search node's itemset prefix[:depth] (with every allowed subset of the perfect
+    extensions in force); returns (out_ptr, out_items, out_count, n_out, status, chosen,
+    next_index), the scratch grown as needed."""
+    if n_perfect == 0 or limit <= 0:
+        out_ptr, out_items, out_count = _emit(out_ptr, out_items, out_count, n_out, prefix,
+                                              depth, chosen, 0, count)
+        n_out += 1
+        status = PATTERN_BUDGET if n_out > max_itemsets else OK
+        return out_ptr, out_items, out_count, n_out, status, chosen, next_index
+    chosen = grow_i32(chosen, n_perfect + 1)
+    next_index = grow_i64(next_index, n_perfect + 1)
+    out_ptr, out_items, out_count, n_out, status = _emit_with_perfect(
+        out_ptr, out_items, out_count, n_out, prefix, depth, perfect, n_perfect, limit, count,
+        chosen, next_index, max_itemsets, cancel)
+    return out_ptr, out_items, out_count, n_out, status, chosen, next_index
+
+
 @kernel
 def _split_perfect(M_item, M_sup, M_b, M_e, mb, me, parent_support, perfect, n_perfect):
     """Move the class members with the parent's support (perfect extensions) from
@@ -805,9 +825,7 @@ def _eclat_bits(a, tid_ptr, tids, pos_of_tid, M_item, M_sup, M_b, M_e, T, m_coun
                                 bits[kept * W + w] = bits[i * W + w]
                         kept += 1
                 top = kept
-        chosen = grow_i32(chosen, n_perfect + 1)
-        next_index = grow_i64(next_index, n_perfect + 1)
-        out_ptr, out_items, out_count, n_out, status = _emit_with_perfect(
+        out_ptr, out_items, out_count, n_out, status, chosen, next_index = _emit_node(
             out_ptr, out_items, out_count, n_out, prefix, depth + 1, perfect, n_perfect,
             max_len - depth - 1, s_m, chosen, next_index, max_itemsets, cancel)
         if status != OK:
@@ -894,9 +912,7 @@ def eclat(tid_ptr, tids, tx_ptr, tx_items, roots, n_ranks, min_count, max_len, m
                                        M_e)
             perfect, n_perfect, m_top = _split_perfect(M_item, M_sup, M_b, M_e, 0, m_top, n_a,
                                                        perfect, 0)
-        chosen = grow_i32(chosen, n_perfect + 1)
-        next_index = grow_i64(next_index, n_perfect + 1)
-        out_ptr, out_items, out_count, n_out, status = _emit_with_perfect(
+        out_ptr, out_items, out_count, n_out, status, chosen, next_index = _emit_node(
             out_ptr, out_items, out_count, n_out, prefix, 1, perfect, n_perfect,
             max_len - 1, n_a, chosen, next_index, max_itemsets, cancel)
         if status != OK:
@@ -972,22 +988,11 @@ def eclat(tid_ptr, tids, tx_ptr, tx_items, roots, n_ranks, min_count, max_len, m
                 if any_perfect:
                     perfect, n_perfect, m_top = _split_perfect(M_item, M_sup, M_b, M_e, mb,
                                                                m_top, s_m, perfect, n_perfect)
-            if n_perfect == 0:
-                out_ptr, out_items, out_count = _emit(out_ptr, out_items, out_count, n_out,
-                                                      prefix, depth + 1, chosen, 0, s_m)
-                n_out += 1
-                if n_out > max_itemsets:
-                    status = PATTERN_BUDGET
-                    break
-            else:
-                chosen = grow_i32(chosen, n_perfect + 1)
-                next_index = grow_i64(next_index, n_perfect + 1)
-                out_ptr, out_items, out_count, n_out, status = _emit_with_perfect(
-                    out_ptr, out_items, out_count, n_out, prefix, depth + 1, perfect,
-                    n_perfect, max_len - depth - 1, s_m, chosen, next_index, max_itemsets,
-                    cancel)
-                if status != OK:
-                    break
+            out_ptr, out_items, out_count, n_out, status, chosen, next_index = _emit_node(
+                out_ptr, out_items, out_count, n_out, prefix, depth + 1, perfect, n_perfect,
+                max_len - depth - 1, s_m, chosen, next_index, max_itemsets, cancel)
+            if status != OK:
+                break
             if (n_out & 4095) == 0 and cancel[0] != 0:
                 status = INTERRUPTED
                 break
