@@ -122,7 +122,8 @@ def run_dataset(name: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                          "s_per_epoch": float(np.median([r["train_seconds"] for r in hist])),
                          "seq_per_s": float(np.median([r["sequences_per_s"] for r in hist])),
                          "time_to_best_s": to_best, "wall_s": wall,
-                         "max_epochs": args.epochs, "load": _load()})
+                         "max_epochs": args.epochs, "load": _load(),
+                         **({"note": args.note} if args.note else {})})
             print(f"{name} {model} (seen {'excluded' if protocol else 'kept'}): HR@10 "
                   f"{rows[-1]['HR@10']:.4f} NDCG@10 {rows[-1]['NDCG@10']:.4f}, {len(hist)} "
                   f"epochs, {rows[-1]['seq_per_s']:.0f} seq/s on {device}", file=sys.stderr)
@@ -192,6 +193,9 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"{_fmt(r['s_per_epoch'], '.1f')} | {_fmt(r['seq_per_s'], '.0f')} | "
             f"{_fmt(r['time_to_best_s'], '.0f')} | {r.get('load', '-')} | {r['config']} | "
             f"{r['date']} |")
+    notes = [f"- {r['dataset']} {r['model']}: {r['note']}" for r in rows if r.get("note")]
+    if notes:
+        lines += ["", "Notes:", "", *dict.fromkeys(notes)]
     refs = sorted({r["dataset"] for r in rows} & REFERENCES.keys())
     if refs:
         lines += ["", "Published full-ranking figures for reference (from issue 6):", ""]
@@ -229,6 +233,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-popularity", dest="popularity", action="store_false")
     p.add_argument("--output", type=Path, default=RESULTS / "ranking.md")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--note", default="", help="a sentence stored with each trained row")
     args = p.parse_args(argv)
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     return args
