@@ -105,3 +105,27 @@ def test_cli_nproc(tmp_path):
     assert one.exit_code == two.exit_code == 0, two.output
     assert "(2 processes)" in two.output
     _assert_same_weights(load(tmp_path / "one"), load(tmp_path / "two"))
+
+
+def test_cli_under_torchrun(tmp_path):
+    """``torchrun --nproc-per-node 2 -m seqmine train ...`` (the multi-machine launch, here on
+    one machine): the ranks join torchrun's group, rank 0 alone writes the model, and it
+    matches the one-process model."""
+    import subprocess
+    import sys
+    db = seqmine.SequenceDatabase.from_sequences(
+        [[((s + k) % 12,) for k in range(6)] for s in range(24)])
+    db.to_spmf(tmp_path / "db.txt")
+    args = ["train", str(tmp_path / "db.txt"), "--model", "gru", "--epochs", "2",
+            "--max-len", "8", "--dim", "16", "--layers", "1", "--dropout", "0",
+            "--batch-size", "8", "--threads", "1", "--device", "cpu", "-q"]
+    one = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "one")],
+                             catch_exceptions=False)
+    assert one.exit_code == 0, one.output
+    run = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+         "-m", "seqmine", *args, "-o", str(tmp_path / "two")],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("(2 processes)") == 1  # one rank reports and saves
+    _assert_same_weights(load(tmp_path / "one"), load(tmp_path / "two"))

@@ -96,7 +96,8 @@ def _make_split(db: Any, split_kind: str, test_start: str | None, valid_start: s
               help="torch CPU threads (per process with --nproc).")
 @click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
               help="Data-parallel processes (torch.distributed: gloo on CPU, one GPU each "
-                   "on CUDA); --batch-size is the global batch, a multiple of NPROC.")
+                   "on CUDA); --batch-size is the global batch, a multiple of NPROC. Or "
+                   "start the command with torchrun (several machines too).")
 @click.option("--restart", is_flag=True, help="Ignore existing checkpoints and start over.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 @friendly_errors
@@ -109,7 +110,7 @@ def train(events: str, sequence: str | None, item: str, time_column: str, itemse
           seed: int, threads: int | None, nproc: int, restart: bool, quiet: bool) -> None:
     """Train a next-item ranker on EVENTS (validated on the split's validation targets; the
     test targets are never read) and save it to OUTPUT."""
-    from seqmine.neural.distributed import train_distributed
+    from seqmine.neural.distributed import torchrun_rank, train_distributed
 
     db = load_source(events, sequence, item, time_column, itemsets)
     sp = _make_split(db, split_kind, test_start, valid_start, test_fraction, valid_fraction)
@@ -124,6 +125,10 @@ def train(events: str, sequence: str | None, item: str, time_column: str, itemse
         negatives=negatives, patience=patience, valid_exclude_seen=exclude_seen,
         valid_max=valid_max, device=device, compile=use_compile, checkpoint_dir=checkpoints,
         resume=not restart, seed=seed, threads=threads, progress=not quiet)
+    launched = torchrun_rank()
+    if launched is not None and launched[0] != 0:
+        return  # under torchrun rank 0 writes the model
+    nproc = launched[1] if launched is not None else nproc
     model_obj.train_config["split"] = {"kind": sp.kind, **sp.options}
     model_obj.train_config["events"] = str(events)
     model_obj.save(out)

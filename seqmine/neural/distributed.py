@@ -15,7 +15,10 @@ to a multiple of ``nproc``, and ``batch_size`` must be a multiple of ``nproc``, 
 shard of every batch holds the same number of windows.
 
 Processes are started with ``torch.multiprocessing`` (spawn) and joined through a file
-store: gloo on CPU; NCCL with one GPU per rank on CUDA.
+store: gloo on CPU; NCCL with one GPU per rank on CUDA. Started by ``torchrun`` instead (one
+machine or several: ``torchrun --nnodes M --nproc-per-node N -m seqmine train ...``), every
+process joins the group torchrun describes in its environment and trains its shard; rank 0
+writes the model.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
     from seqmine.neural.predict import NeuralRecommender
 
 __all__ = ["average_gradients", "check_in_sync", "is_main", "launch", "pad_order", "shard",
-           "sum_over_ranks", "train_distributed"]
+           "sum_over_ranks", "torchrun_rank", "train_distributed"]
 
 
 def _active() -> bool:
@@ -157,6 +160,15 @@ def _rank_main(rank: int, nproc: int, tmp: str, cuda: bool, fn: Callable[..., No
         dist.destroy_process_group()
 
 
+def torchrun_rank() -> tuple[int, int] | None:
+    """(rank, world size) when this process was started by torchrun with more than one
+    process, else None."""
+    if "TORCHELASTIC_RUN_ID" not in os.environ and "MASTER_ADDR" not in os.environ:
+        return None
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return (int(os.environ.get("RANK", "0")), world) if world > 1 else None
+
+
 def train_distributed(nproc: int, data: Any, model: str = "sasrec",
                       **options: Any) -> NeuralRecommender:
     """``seqmine.neural.train(data, model, **options)`` on ``nproc`` processes; returns rank
@@ -165,11 +177,19 @@ def train_distributed(nproc: int, data: Any, model: str = "sasrec",
     ``batch_size`` is the global batch (a multiple of ``nproc``). ``threads``: torch threads
     per process (default: the CPU cores shared out). ``device="cuda"`` puts one rank on
     each of the first ``nproc`` GPUs. ``callback`` is called on rank 0 and must pickle.
+    Under torchrun this process is one rank of the job torchrun started (``nproc`` must be
+    1 or its world size) and every rank returns the same trained model.
     """
     from seqmine.neural.predict import load, resolve_device
     from seqmine.neural.train import train
     if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
         raise InputError(f"nproc must be an int >= 1, got {nproc!r}")
+    launched = torchrun_rank()
+    if launched is not None:
+        if nproc not in (1, launched[1]):
+            raise InputError(f"started by torchrun with {launched[1]} processes: nproc must "
+                             f"be 1 or {launched[1]}, got {nproc}")
+        return _train_under_torchrun(data, model, options, launched[1])
     if nproc == 1:
         return train(data, model, **options)
     batch_size = options.get("batch_size", 128)
@@ -189,6 +209,29 @@ def train_distributed(nproc: int, data: Any, model: str = "sasrec",
         recommender = load(out, device=options["device"],
                            features=features if isinstance(features, nn.Module) else None)
     recommender.train_config["nproc"] = nproc
+    return recommender
+
+
+def _train_under_torchrun(data: Any, model: str, options: dict[str, Any],
+                          world: int) -> NeuralRecommender:
+    """Join torchrun's process group (environment rendezvous), train this rank's shard."""
+    from seqmine.neural.predict import resolve_device
+    from seqmine.neural.train import train
+    batch_size = options.get("batch_size", 128)
+    if isinstance(batch_size, int) and batch_size % world:
+        raise InputError(f"batch_size ({batch_size}) is the global batch: it must be a "
+                         f"multiple of the {world} torchrun processes")
+    cuda = resolve_device(options.get("device", "auto")).type == "cuda"
+    if cuda:
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group("nccl" if cuda else "gloo")
+    try:
+        if not is_main():
+            options = dict(options, progress=False, callback=None)
+        recommender = train(data, model, **dict(options, device="cuda" if cuda else "cpu"))
+    finally:
+        dist.destroy_process_group()
+    recommender.train_config["nproc"] = world
     return recommender
 
 
