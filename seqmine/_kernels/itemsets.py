@@ -928,9 +928,7 @@ def eclat(tid_ptr, tids, tx_ptr, tx_items, roots, n_ranks, min_count, max_len, m
             if status != OK:
                 break
             continue
-        t_top = M_e[m_top - 1]
-        for i in range(m_top):
-            t_top = max(t_top, M_e[i])
+        t_top = M_e[:m_top].max()  # perfect extensions left holes: the highest end
         F_diff[0] = 1 if _diffsets_pay(M_b, M_e, 0, m_top, n_a) else 0
         if F_diff[0] != 0:
             T, t_top = _to_diffsets(tids, tid_ptr[a], tid_ptr[a + 1], T, M_b, M_e, 0, m_top,
