@@ -30,7 +30,8 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 # published full-ranking figures quoted in issue 6, for the table's reference rows
 REFERENCES = {
-    "sasrec_ml1m": "SASRec full CE (RecSys 2023 reproducibility): HR@10 0.315, NDCG@10 0.182",
+    "sasrec_ml1m": "SASRec full CE (RecSys 2023 reproducibility): HR@10 0.315, NDCG@10 0.182 "
+                   "(their code filters seen items: compare with the 'excluded' rows)",
     "s3rec_beauty": "published SASRec (exclude seen): HR@10 0.0605, NDCG@10 0.0318; "
                     "BSARec 0.1008 / 0.0611",
 }
