@@ -169,6 +169,31 @@ def _emit(out_ptr, out_items, out_count, n_out, prefix, depth, extra, n_extra, c
     return out_ptr, out_items, out_count
 
 
+@kernel
+def pack_itemset_words(item_ptr, items, bits, per_word, n_words):
+    """uint64[n, n_words]: each itemset's items packed ``per_word`` to a word, ``bits`` bits
+    each, first item in the most significant bits, a partial last word right-aligned (so
+    two itemsets of one length compare as their items do, word by word)."""
+    n = len(item_ptr) - 1
+    out = np.zeros((n, n_words), np.uint64)
+    shift = np.uint64(bits)
+    for k in range(n):
+        w = 0
+        filled = 0
+        word = np.uint64(0)
+        for p in range(item_ptr[k], item_ptr[k + 1]):
+            word = (word << shift) | np.uint64(items[p])
+            filled += 1
+            if filled == per_word:
+                out[k, w] = word
+                w += 1
+                word = np.uint64(0)
+                filled = 0
+        if filled > 0:
+            out[k, w] = word
+    return out
+
+
 # --- FP-growth ---------------------------------------------------------------------------------
 @kernel
 def _hash_slot(keys, stamps, gen, key, mask):

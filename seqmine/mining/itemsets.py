@@ -62,32 +62,33 @@ _ECLAT_BITSET_MAX = kitemsets.BITSET_MAX_TRANSACTIONS
 def canonical_itemset_order(count: np.ndarray, item_ptr: np.ndarray,
                             items: np.ndarray) -> np.ndarray:
     """Permutation into the canonical order (count desc, length, items lexicographically;
-    the order PatternSet uses). Vectorised: per length, the item columns are packed
-    several to a uint64 word and lexsorted (a few passes instead of one per item), then
-    one lexsort of (count, length, lexicographic rank) -- far cheaper than a comparison
-    sort over variable-length rows when there are millions of itemsets."""
+    the order PatternSet uses). Each itemset's items are packed several to a uint64 word
+    (a kernel); per length, one sort of the words gives the lexicographic rank, then one
+    sort of a packed (count, length, rank) key -- far cheaper than a comparison sort over
+    variable-length rows when there are millions of itemsets."""
+    item_ptr = np.asarray(item_ptr, np.int64)
     lengths = np.diff(item_ptr)
-    lex_rank = np.empty(len(lengths), np.int64)
     bits = max(1, int(items.max()).bit_length()) if len(items) else 1
     per_word = 64 // bits
+    words = kitemsets.pack_itemset_words(item_ptr, np.asarray(items, np.int32), bits,
+                                         per_word, max(1, -(-int(lengths.max(initial=0))
+                                                           // per_word)))
+    lex_rank = np.empty(len(lengths), np.int64)
     for length in np.unique(lengths):
         rows = np.flatnonzero(lengths == length)
-        columns = items[item_ptr[rows][:, None] + np.arange(length)].astype(np.uint64)
-        words = []
-        for first in range(0, length, per_word):  # first item in the most significant bits
-            word = np.zeros(len(rows), np.uint64)
-            for col in range(first, min(first + per_word, length)):
-                word = (word << np.uint64(bits)) | columns[:, col]
-            words.append(word)
-        order = np.lexsort(words[::-1]) if len(words) > 1 else \
-            np.argsort(words[0], kind="stable") if words else np.arange(len(rows))
+        n_words = -(-int(length) // per_word)
+        if n_words <= 1:  # stable: equal rows (never made by a miner) keep their order
+            order = np.argsort(words[rows, 0], kind="stable")
+        else:
+            order = np.lexsort(words[rows, :n_words].T[::-1])
         lex_rank[rows[order]] = np.arange(len(rows))
     deficit = int(count.max()) - np.asarray(count, np.int64) if len(count) else count
     rank_bits = max(1, len(lengths).bit_length())
     length_bits = max(1, int(lengths.max(initial=0)).bit_length())
-    if int(deficit.max(initial=0)).bit_length() + length_bits + rank_bits <= 63:  # one key
+    if int(deficit.max(initial=0)).bit_length() + length_bits + rank_bits <= 63:
+        # one key, unique (lex_rank is unique within a length): any sort is stable here
         key = (deficit << (length_bits + rank_bits)) | (lengths << rank_bits) | lex_rank
-        return np.argsort(key, kind="stable")
+        return np.argsort(key)
     return np.lexsort((lex_rank, lengths, deficit))
 
 
