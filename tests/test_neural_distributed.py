@@ -90,14 +90,19 @@ def test_errors():
         train_distributed(2, sp, "gru", **{**OPTIONS, "dropout": 1.5})
 
 
-def test_cli_nproc(tmp_path):
-    """``seqmine train --nproc 2`` saves rank 0's model; it matches ``--nproc 1``."""
+def _cli_train_args(tmp_path) -> list[str]:
+    """``seqmine train`` arguments for a small GRU run on a file written under tmp_path."""
     db = seqmine.SequenceDatabase.from_sequences(
         [[((s + k) % 12,) for k in range(6)] for s in range(24)])
     db.to_spmf(tmp_path / "db.txt")
-    args = ["train", str(tmp_path / "db.txt"), "--model", "gru", "--epochs", "2",
+    return ["train", str(tmp_path / "db.txt"), "--model", "gru", "--epochs", "2",
             "--max-len", "8", "--dim", "16", "--layers", "1", "--dropout", "0",
             "--batch-size", "8", "--threads", "1", "--device", "cpu", "-q"]
+
+
+def test_cli_nproc(tmp_path):
+    """``seqmine train --nproc 2`` saves rank 0's model; it matches ``--nproc 1``."""
+    args = _cli_train_args(tmp_path)
     runner = CliRunner()
     one = runner.invoke(cli, [*args, "-o", str(tmp_path / "one")], catch_exceptions=False)
     two = runner.invoke(cli, [*args, "--nproc", "2", "-o", str(tmp_path / "two")],
@@ -113,12 +118,7 @@ def test_cli_under_torchrun(tmp_path):
     matches the one-process model."""
     import subprocess
     import sys
-    db = seqmine.SequenceDatabase.from_sequences(
-        [[((s + k) % 12,) for k in range(6)] for s in range(24)])
-    db.to_spmf(tmp_path / "db.txt")
-    args = ["train", str(tmp_path / "db.txt"), "--model", "gru", "--epochs", "2",
-            "--max-len", "8", "--dim", "16", "--layers", "1", "--dropout", "0",
-            "--batch-size", "8", "--threads", "1", "--device", "cpu", "-q"]
+    args = _cli_train_args(tmp_path)
     one = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "one")],
                              catch_exceptions=False)
     assert one.exit_code == 0, one.output
